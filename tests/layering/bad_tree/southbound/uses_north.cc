@@ -1,0 +1,2 @@
+// Fixture for the layering test: southbound/ must never include northbound/.
+#include "northbound/tuf_client.h"
