@@ -5,6 +5,9 @@ BUILD_DIR := build/$(PRESET)
 WERROR ?= 0
 CMAKE_FLAGS := -DFLEETGATE_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
+# ccache hits across work trees and clean clones.
+export CCACHE_BASEDIR := $(CURDIR)
+
 .PHONY: all deps configure build test run test-asan fuzz bench clean format
 
 all: build
