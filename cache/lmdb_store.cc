@@ -230,6 +230,7 @@ class LmdbStore final : public Store {
   int64_t now() const { return unix_seconds(options_.clock->now()); }
   MDB_dbi chunks_dbi() const { return chunks_; }
   Status overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, size_t offset);
+  Result<uint64_t> count_chunks(const Sha256Digest& sha);
 
  private:
   Result<std::unique_ptr<ArtifactReader>> open_reader(const Sha256Digest& sha256, bool transfer);
@@ -877,6 +878,24 @@ Status LmdbStore::overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, 
   return txn.commit("corrupt chunk");
 }
 
+Result<uint64_t> LmdbStore::count_chunks(const Sha256Digest& sha) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn.get(), chunks_, &cur);
+  if (rc != 0) return lmdb_error(rc, "open chunk cursor");
+  std::string start = chunk_key(sha, 0);
+  MDB_val key = as_val(start);
+  MDB_val val;
+  uint64_t n = 0;
+  for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+       rc == 0 && std::memcmp(key.mv_data, sha.bytes.data(), 32) == 0;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    ++n;
+  }
+  mdb_cursor_close(cur);
+  return n;
+}
+
 // ---- LmdbIngest ----
 
 LmdbIngest::~LmdbIngest() { store_.release_ingest(sha_); }
@@ -1017,6 +1036,14 @@ Status corrupt_chunk_for_test(Store& store, const Sha256Digest& sha256, uint64_t
     return make_error(Errc::unsupported, "not_lmdb", "not an LMDB store");
   }
   return lmdb->overwrite_chunk_byte(sha256, chunk_index, offset_in_chunk);
+}
+
+Result<uint64_t> stored_chunks_for_test(Store& store, const Sha256Digest& sha256) {
+  auto* lmdb = dynamic_cast<LmdbStore*>(&store);
+  if (lmdb == nullptr) {
+    return make_error(Errc::unsupported, "not_lmdb", "not an LMDB store");
+  }
+  return lmdb->count_chunks(sha256);
 }
 
 }  // namespace fleetgate::cache

@@ -14,4 +14,8 @@ namespace fleetgate::cache {
 Status corrupt_chunk_for_test(Store& store, const Sha256Digest& sha256, uint64_t chunk_index,
                               size_t offset_in_chunk);
 
+// How many chunks are stored under an artifact's digest, whatever its record says:
+// lets crash tests prove that nothing is left behind.
+Result<uint64_t> stored_chunks_for_test(Store& store, const Sha256Digest& sha256);
+
 }  // namespace fleetgate::cache
