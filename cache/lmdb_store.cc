@@ -262,6 +262,7 @@ class LmdbStore final : public Store {
   std::atomic<uint64_t> transfers_{0};
   std::atomic<uint64_t> checksum_failures_{0};
   std::atomic<uint64_t> evicted_{0};
+  uint64_t stale_readers_cleared_ = 0;
 };
 
 // ---- LmdbStore ----
@@ -302,6 +303,7 @@ Status LmdbStore::open(const StoreOptions& options) {
   int dead = 0;
   mdb_reader_check(env_, &dead);
   if (dead > 0) log_warn("cleared " + std::to_string(dead) + " stale cache reader slots");
+  stale_readers_cleared_ = static_cast<uint64_t>(dead);
 
   FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
   rc = mdb_dbi_open(txn.get(), "artifacts", MDB_CREATE, &artifacts_);
@@ -795,6 +797,7 @@ Result<StoreStats> LmdbStore::stats() {
   s.open_transfers = transfers_.load();
   s.checksum_failures = checksum_failures_.load();
   s.evicted = evicted_.load();
+  s.stale_readers_cleared = stale_readers_cleared_;
   MDB_envinfo info;
   MDB_stat st;
   if (mdb_env_info(env_, &info) == 0 && mdb_env_stat(env_, &st) == 0) {

@@ -62,6 +62,7 @@ struct StoreStats {
   uint64_t evicted = 0;            // artifacts evicted since open
   uint64_t map_size = 0;           // LMDB map size and the part of it in use
   uint64_t map_used = 0;
+  uint64_t stale_readers_cleared = 0;  // reader slots of dead processes freed at open
 };
 
 struct StoreOptions {
