@@ -117,6 +117,14 @@ Status TrustedState::update_root(std::string_view bytes) {
 
 Status TrustedState::check_root_fresh() const { return check_fresh(Role::root, root_.expires); }
 
+Status TrustedState::check_all_fresh() const {
+  FG_TRY(check_root_fresh());
+  if (timestamp_) FG_TRY(check_fresh(Role::timestamp, timestamp_->expires));
+  if (snapshot_) FG_TRY(check_fresh(Role::snapshot, snapshot_->expires));
+  if (targets_) FG_TRY(check_fresh(Role::targets, targets_->expires));
+  return ok_status();
+}
+
 Result<bool> TrustedState::update_timestamp(std::string_view bytes) {
   FG_TRY(check_root_fresh());
   FG_ASSIGN_OR_RETURN(SignedEnvelope env, parse_envelope(bytes, Role::timestamp));

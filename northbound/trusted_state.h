@@ -47,6 +47,10 @@ class TrustedState {
   // Spec 5.6: checks the length and hash from snapshot before any signature.
   Status update_targets(std::string_view bytes);
 
+  // After a refresh: every trusted role, fetched now or kept from before, is unexpired
+  // at the update start time (freeze attacks).
+  Status check_all_fresh() const;
+
   const RootMetadata& root() const { return root_; }
   const std::optional<TimestampMetadata>& timestamp() const { return timestamp_; }
   const std::optional<SnapshotMetadata>& snapshot() const { return snapshot_; }
