@@ -41,12 +41,12 @@ std::string_view state_name(ArtifactState s);
 struct ArtifactInfo {
   Sha256Digest sha256;
   uint64_t length = 0;
-  uint64_t committed = 0;             // bytes durably stored (== length when ready)
+  uint64_t committed = 0;  // bytes durably stored (== length when ready)
   ArtifactState state = ArtifactState::ingesting;
-  std::vector<std::string> names;     // target names it is known by, e.g. "fw/a.bin"
-  std::vector<std::string> pins;      // pin owners
-  int64_t visible_since = 0;          // unix seconds; 0 while not ready
-  int64_t last_served = 0;            // unix seconds; 0 if never
+  std::vector<std::string> names;  // target names it is known by, e.g. "fw/a.bin"
+  std::vector<std::string> pins;   // pin owners
+  int64_t visible_since = 0;       // unix seconds; 0 while not ready
+  int64_t last_served = 0;         // unix seconds; 0 if never
 };
 
 struct StoreStats {

@@ -75,7 +75,8 @@ class DoomedChild {
 };
 
 // Every visible artifact must read back as `expected` and verify.
-void check_visible_artifacts(Store& store, const std::map<Sha256Digest, std::vector<uint8_t>>& expected) {
+void check_visible_artifacts(Store& store,
+                             const std::map<Sha256Digest, std::vector<uint8_t>>& expected) {
   auto all = store.list();
   REQUIRE(all.ok());
   for (const auto& info : *all) {
@@ -92,10 +93,13 @@ void check_visible_artifacts(Store& store, const std::map<Sha256Digest, std::vec
     auto rd = store.open_read(info.sha256);
     REQUIRE(rd.ok());
     std::vector<uint8_t> got;
-    REQUIRE((*rd)->read(0, info.length, [&](std::span<const uint8_t> s) {
-                   got.insert(got.end(), s.begin(), s.end());
-                   return true;
-                 }).ok());
+    REQUIRE((*rd)
+                ->read(0, info.length,
+                       [&](std::span<const uint8_t> s) {
+                         got.insert(got.end(), s.begin(), s.end());
+                         return true;
+                       })
+                .ok());
     CHECK(got == it->second);
   }
   auto failed = store.verify(std::nullopt);
@@ -165,8 +169,7 @@ TEST_CASE("crash: SIGKILL during ingest never shows a partial artifact and resum
   CHECK(resumed_with_progress > 3);
 }
 
-TEST_CASE("crash: SIGKILL during eviction leaves each artifact whole or gone",
-          "[cache][crash]") {
+TEST_CASE("crash: SIGKILL during eviction leaves each artifact whole or gone", "[cache][crash]") {
   StoreFixture f;
   std::mt19937 rng(4242);
   constexpr int kIterations = 24;
