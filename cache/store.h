@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/result.h"
+#include "config/config.h"
 
 namespace fleetgate::cache {
 
@@ -163,6 +164,10 @@ class Store {
   virtual Result<std::vector<std::pair<std::string, std::string>>> kv_scan(
       Table table, std::string_view prefix, size_t limit = SIZE_MAX) = 0;
 };
+
+// The store of a configured gateway: <state_dir>/cache with the [cache] quota. The daemon
+// and `fleetgate cache` both open it through this, so they agree on where it lives.
+StoreOptions store_options_for(const config::Config& config, const Clock& clock);
 
 // Opens (creating if needed) the LMDB store; clears stale readers at start-up.
 Result<std::unique_ptr<Store>> open_lmdb_store(const StoreOptions& options);
