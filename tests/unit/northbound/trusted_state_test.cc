@@ -204,8 +204,8 @@ TEST_CASE("snapshot: version must equal the timestamp's and roles must not roll 
   REQUIRE(*f.st.update_timestamp(ts2));
   CHECK(detail_of(f.st.update_snapshot(snap2)) == "rollback");
   auto snap4 = f.b.sign_as(Role::snapshot, f.b.snapshot_body(4, f.targets, 1));
-  auto ts3 = f.b.sign_as(Role::timestamp, f.b.timestamp_body(3, snap4, 3));
-  REQUIRE(*f.st.update_timestamp(ts3));
+  auto ts_snap4 = f.b.sign_as(Role::timestamp, f.b.timestamp_body(3, snap4, 3));
+  REQUIRE(*f.st.update_timestamp(ts_snap4));
   CHECK(detail_of(f.st.update_snapshot(snap4)) == "version_mismatch");
   CHECK(f.st.snapshot()->version == 1);
 
