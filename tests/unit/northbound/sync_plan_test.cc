@@ -93,13 +93,3 @@ TEST_CASE("a plan whose version goes backwards is a rollback") {
   CHECK(*check_plan_succession(*v3, *v3) == false);
 }
 
-TEST_CASE("sizes and durations accept their units") {
-  CHECK(*parse_size("512") == 512);
-  CHECK(*parse_size("2KiB") == 2048);
-  CHECK(*parse_size("3MB") == 3'000'000);
-  CHECK_FALSE(parse_size("2 MiB").ok());
-  CHECK_FALSE(parse_size("99999999999999999999GiB").ok());
-  CHECK(*parse_duration("1h30m") == std::chrono::seconds(5400));
-  CHECK(*parse_duration("2d") == std::chrono::seconds(172800));
-  CHECK_FALSE(parse_duration("10").ok());
-}
