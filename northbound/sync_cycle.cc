@@ -7,15 +7,7 @@
 namespace fleetgate::northbound {
 namespace {
 
-Result<std::string> read_artifact(cache::Store& store, const Sha256Digest& sha256) {
-  FG_ASSIGN_OR_RETURN(auto reader, store.open_read(sha256));
-  std::string out;
-  FG_TRY(reader->read(0, reader->info().length, [&out](std::span<const uint8_t> piece) {
-    out.append(reinterpret_cast<const char*>(piece.data()), piece.size());
-    return true;
-  }));
-  return out;
-}
+constexpr uint64_t kMaxPlanBytes = 4 * 1024 * 1024;
 
 }  // namespace
 
@@ -42,8 +34,8 @@ Result<SyncOutcome> run_sync_once(cache::Store& store, Origin& origin, const Clo
     if (in_force) outcome.plan_version = in_force->version;
     return outcome;
   }
-  FG_ASSIGN_OR_RETURN(cache::ArtifactInfo plan_info, updater.fetch_target(plan_name));
-  FG_ASSIGN_OR_RETURN(std::string plan_text, read_artifact(store, plan_info.sha256));
+  // The plan is kept in the plans table, not served: read it into memory.
+  FG_ASSIGN_OR_RETURN(std::string plan_text, updater.fetch_target_bytes(plan_name, kMaxPlanBytes));
   auto plan = parse_sync_plan(plan_text);
   if (!plan.ok()) {
     Error e = plan.take_error();

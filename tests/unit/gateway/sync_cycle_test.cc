@@ -18,8 +18,8 @@ TEST_CASE("sync fetches and pins what the site's plan says to prefetch") {
   auto v = f.visible();
   CHECK(v.trusted["timestamp"].has_value());
   CHECK(v.plan.has_value());
-  // The plan itself and the prefetched firmware; nothing else.
-  REQUIRE(v.ready.size() == 2);
+  // Only the prefetched firmware; the plan lives in the plans table.
+  REQUIRE(v.ready.size() == 1);
   bool pinned_fw = false;
   for (const auto& line : v.ready) {
     pinned_fw |= line.find("fw/sensor-v2.bin pin:plan:plant-7") != std::string::npos;
