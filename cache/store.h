@@ -56,6 +56,12 @@ struct StoreStats {
   uint64_t quota_bytes = 0;
   uint64_t quarantined = 0;
   uint64_t open_transfers = 0;
+  uint64_t reserved_bytes = 0;     // declared lengths of everything recorded (quota use)
+  uint64_t pinned_bytes = 0;       // declared lengths of pinned artifacts
+  uint64_t checksum_failures = 0;  // chunks that failed XXH3 since open
+  uint64_t evicted = 0;            // artifacts evicted since open
+  uint64_t map_size = 0;           // LMDB map size and the part of it in use
+  uint64_t map_used = 0;
 };
 
 struct StoreOptions {
@@ -72,9 +78,12 @@ class Ingest {
   virtual ~Ingest() = default;  // an unfinished ingest stays resumable
   virtual const Sha256Digest& sha256() const = 0;
   virtual uint64_t length() const = 0;
-  // Bytes already durable: the offset the next append() must start at. After a
-  // restart this is where a resumed download asks the origin to continue.
+  // The offset the next append() must start at (durable bytes + bytes buffered for the
+  // current chunk). Right after begin_ingest() it equals durable(): that is where a
+  // resumed download asks the origin to continue.
   virtual uint64_t offset() const = 0;
+  // Bytes in committed chunks: what survives a crash now.
+  virtual uint64_t durable() const = 0;
   // Appends bytes at offset(). Full chunks are committed as they fill. Fails with
   // Errc::verification ("length_exceeded") at the first byte beyond length(); the
   // ingest is then discarded.

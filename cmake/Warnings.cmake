@@ -1,5 +1,5 @@
 # Warnings everywhere; -Werror only when asked (CI).
-add_compile_options(-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpointer-arith
+add_compile_options(-Wall -Wextra -Wshadow $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor> -Wpointer-arith
                     -Wformat=2 -Wimplicit-fallthrough)
 if(FLEETGATE_WERROR)
   add_compile_options(-Werror)

@@ -1,0 +1,1049 @@
+// The LMDB implementation of cache/store.h. The only file that includes <lmdb.h>.
+//
+// Layout (named databases in one environment):
+//   artifacts  sha256 (32 bytes)                   -> ArtifactRecord (artifact_record.h)
+//   chunks     sha256 (32) + chunk index (8, BE)   -> XXH3-64 (8, LE) + chunk bytes
+//   kv.<table> caller key                          -> caller value
+// A chunk key sorts by artifact then index, so one cursor range holds an artifact.
+// Every state change is one write transaction, so a crash leaves either the old or
+// the new state: a record turns `ready` in the same commit that stores its tail.
+#include <lmdb.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include "cache/artifact_record.h"
+#include "cache/store.h"
+#include "cache/store_testing.h"
+
+namespace fleetgate::cache {
+namespace {
+
+constexpr size_t kChecksumSize = 8;
+constexpr size_t kChunkKeySize = 32 + 8;
+// mark_served() rewrites last_served at most this often per artifact, so serving does
+// not cost a synced commit per request; eviction order needs no finer resolution.
+constexpr int64_t kServedResolutionSeconds = 60;
+
+constexpr std::pair<Table, const char*> kTableNames[] = {
+    {Table::trusted_metadata, "kv.trusted_metadata"},
+    {Table::plans, "kv.plans"},
+    {Table::devices, "kv.devices"},
+    {Table::device_state, "kv.device_state"},
+    {Table::outbox, "kv.outbox"},
+    {Table::counters, "kv.counters"},
+    {Table::settings, "kv.settings"},
+};
+constexpr size_t kTableCount = std::size(kTableNames);
+
+// Converts an LMDB return code, once, into our Error (Knot's lmdb_error() idea).
+Error lmdb_error(int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + mdb_strerror(rc);
+  switch (rc) {
+    case MDB_MAP_FULL:
+      return make_error(Errc::space, "MDB_MAP_FULL",
+                        std::string(what) + ": the cache's LMDB map is full");
+    case MDB_READERS_FULL:
+      return make_error(Errc::busy, "MDB_READERS_FULL",
+                        std::string(what) + ": too many concurrent cache readers");
+    case MDB_NOTFOUND:
+      return make_error(Errc::not_found, "MDB_NOTFOUND", msg);
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      return make_error(Errc::corrupt, "lmdb_corrupt", msg);
+    case MDB_TXN_FULL:
+    case MDB_PAGE_FULL:
+      return make_error(Errc::space, "MDB_TXN_FULL", msg);
+    default:
+      return make_error(Errc::io, "lmdb_" + std::to_string(rc), msg);
+  }
+}
+
+// Operational problems go to stderr as one key=value line; the foundation's logger
+// replaces this when it lands on main.
+void log_warn(const std::string& msg) { std::fprintf(stderr, "level=warn module=cache msg=\"%s\"\n", msg.c_str()); }
+
+MDB_val as_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+std::string_view as_view(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+std::string chunk_key(const Sha256Digest& sha, uint64_t index) {
+  std::string k(reinterpret_cast<const char*>(sha.bytes.data()), sha.bytes.size());
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((index >> (8 * i)) & 0xff));
+  return k;
+}
+std::string_view digest_key(const Sha256Digest& sha) {
+  return std::string_view(reinterpret_cast<const char*>(sha.bytes.data()), sha.bytes.size());
+}
+
+uint64_t load_le64(const void* p) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{b[i]} << (8 * i);
+  return v;
+}
+void store_le64(void* p, uint64_t v) {
+  auto* b = static_cast<uint8_t*>(p);
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t chunk_count(uint64_t length) { return (length + kChunkSize - 1) / kChunkSize; }
+
+// A transaction; commit is explicit, the destructor aborts.
+class Txn {
+ public:
+  Txn() = default;
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  Txn(Txn&& o) noexcept : txn_(std::exchange(o.txn_, nullptr)) {}
+  ~Txn() {
+    if (txn_ != nullptr) mdb_txn_abort(txn_);
+  }
+  static Result<Txn> begin(MDB_env* env, bool write) {
+    Txn t;
+    int rc = mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &t.txn_);
+    if (rc != 0) {
+      t.txn_ = nullptr;
+      return lmdb_error(rc, write ? "begin cache write" : "begin cache read");
+    }
+    return t;
+  }
+  Status commit(std::string_view what) {
+    int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
+    if (rc != 0) return lmdb_error(rc, what);
+    return ok_status();
+  }
+  MDB_txn* get() const { return txn_; }
+
+ private:
+  MDB_txn* txn_ = nullptr;
+};
+
+class LmdbStore;
+
+class LmdbIngest final : public Ingest {
+ public:
+  LmdbIngest(LmdbStore& store, const Sha256Digest& sha, uint64_t length, uint64_t committed,
+             Sha256 hasher)
+      : store_(store), sha_(sha), length_(length), committed_(committed), hasher_(hasher) {
+    buffer_.reserve(kChunkSize);
+  }
+  ~LmdbIngest() override;
+
+  const Sha256Digest& sha256() const override { return sha_; }
+  uint64_t length() const override { return length_; }
+  uint64_t offset() const override { return committed_ + buffer_.size(); }
+  uint64_t durable() const override { return committed_; }
+  Status append(std::span<const uint8_t> data) override;
+  Result<ArtifactInfo> finish() override;
+  void abort() override;
+
+ private:
+  Status fail(Error e) {
+    failed_ = e;
+    return e;
+  }
+
+  LmdbStore& store_;
+  Sha256Digest sha_;
+  uint64_t length_;
+  uint64_t committed_;
+  Sha256 hasher_;
+  std::vector<uint8_t> buffer_;
+  std::optional<Error> failed_;
+  bool done_ = false;
+};
+
+class LmdbReader final : public ArtifactReader {
+ public:
+  LmdbReader(LmdbStore& store, Txn txn, ArtifactInfo info, bool transfer)
+      : store_(store), txn_(std::move(txn)), info_(std::move(info)), transfer_(transfer) {}
+  ~LmdbReader() override;
+  const ArtifactInfo& info() const override { return info_; }
+  Status read(uint64_t offset, uint64_t len,
+              const std::function<bool(std::span<const uint8_t>)>& sink) override;
+
+ private:
+  LmdbStore& store_;
+  Txn txn_;
+  ArtifactInfo info_;
+  bool transfer_;
+  std::optional<uint64_t> verified_chunk_;  // the last chunk whose XXH3 passed
+  bool corrupt_ = false;
+};
+
+class LmdbStore final : public Store {
+ public:
+  ~LmdbStore() override {
+    if (env_ != nullptr) mdb_env_close(env_);
+  }
+
+  Status open(const StoreOptions& options);
+
+  Result<std::unique_ptr<Ingest>> begin_ingest(const Sha256Digest& sha256, uint64_t length,
+                                               std::string_view name) override;
+  Result<std::unique_ptr<ArtifactReader>> open_read(const Sha256Digest& sha256) override {
+    return open_reader(sha256, false);
+  }
+  Result<std::unique_ptr<ArtifactReader>> open_transfer(const Sha256Digest& sha256) override;
+  Status mark_served(const Sha256Digest& sha256) override;
+  Result<ArtifactInfo> stat(const Sha256Digest& sha256) override;
+  Result<std::vector<ArtifactInfo>> list() override;
+  Status add_name(const Sha256Digest& sha256, std::string_view name) override;
+  Status pin(const Sha256Digest& sha256, std::string_view owner) override;
+  Status unpin(const Sha256Digest& sha256, std::string_view owner) override;
+  Status unpin_all(std::string_view owner) override;
+  Status evict(const Sha256Digest& sha256) override;
+  Result<uint64_t> gc(uint64_t bytes_needed) override;
+  Result<std::vector<Sha256Digest>> verify(std::optional<Sha256Digest> one,
+                                           const Progress& progress) override;
+  Result<StoreStats> stats() override;
+  Result<std::optional<std::string>> kv_get(Table table, std::string_view key) override;
+  Status kv_write(std::span<const KvWrite> writes) override;
+  Result<std::vector<std::pair<std::string, std::string>>> kv_scan(Table table,
+                                                                   std::string_view prefix,
+                                                                   size_t limit) override;
+
+  // For LmdbIngest / LmdbReader / the test seam.
+  Status commit_chunk(const Sha256Digest& sha, uint64_t index, std::span<const uint8_t> bytes,
+                      std::optional<int64_t> make_visible_at);
+  Status discard(const Sha256Digest& sha);
+  void quarantine(const Sha256Digest& sha, std::string_view why);
+  void release_ingest(const Sha256Digest& sha) {
+    std::lock_guard lock(mu_);
+    active_ingests_.erase(sha);
+  }
+  void release_transfer() { transfers_.fetch_sub(1); }
+  int64_t now() const { return unix_seconds(options_.clock->now()); }
+  MDB_dbi chunks_dbi() const { return chunks_; }
+  Status overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, size_t offset);
+  Result<uint64_t> count_chunks(const Sha256Digest& sha);
+
+ private:
+  Result<std::unique_ptr<ArtifactReader>> open_reader(const Sha256Digest& sha256, bool transfer);
+  Result<std::optional<ArtifactRecord>> get_record(MDB_txn* txn, const Sha256Digest& sha);
+  Status put_record(MDB_txn* txn, const Sha256Digest& sha, const ArtifactRecord& r);
+  Status delete_chunks(MDB_txn* txn, const Sha256Digest& sha, uint64_t from_index);
+  // Runs `fn` on the record of `sha` in one write transaction and commits.
+  Status update_record(const Sha256Digest& sha, std::string_view what,
+                       const std::function<Status(ArtifactRecord&)>& fn);
+  Result<std::vector<std::pair<Sha256Digest, ArtifactRecord>>> all_records();
+  // Re-reads committed chunks to rebuild the SHA-256 state of a resumed ingest; drops
+  // chunks from the first bad one on. Returns the usable committed length.
+  Result<uint64_t> rehash_committed(const Sha256Digest& sha, uint64_t committed, Sha256& hasher);
+  Result<uint64_t> evict_until(uint64_t used, uint64_t bytes_needed,
+                               std::optional<Sha256Digest> keep);
+  bool is_active(const Sha256Digest& sha) {
+    std::lock_guard lock(mu_);
+    return active_ingests_.count(sha) != 0;
+  }
+  MDB_dbi table_dbi(Table t) const { return kv_[static_cast<size_t>(t)]; }
+
+  StoreOptions options_;
+  MDB_env* env_ = nullptr;
+  MDB_dbi artifacts_ = 0;
+  MDB_dbi chunks_ = 0;
+  MDB_dbi kv_[kTableCount] = {};
+  std::mutex mu_;
+  std::set<Sha256Digest> active_ingests_;
+  std::atomic<uint64_t> transfers_{0};
+  std::atomic<uint64_t> checksum_failures_{0};
+  std::atomic<uint64_t> evicted_{0};
+};
+
+// ---- LmdbStore ----
+
+Status LmdbStore::open(const StoreOptions& options) {
+  options_ = options;
+  if (options_.clock == nullptr) {
+    return make_error(Errc::invalid_argument, "no_clock", "cache store opened without a clock");
+  }
+  if (options_.dir.empty()) {
+    return make_error(Errc::invalid_argument, "no_dir", "cache store opened without a directory");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.dir, ec);
+  if (ec) {
+    return make_error(Errc::io, "mkdir",
+                      "cannot create cache directory '" + options_.dir + "': " + ec.message());
+  }
+  uint64_t map_size = options_.map_size;
+  if (map_size == 0) {
+    // Chunks of 256 KiB + checksum take 65 pages of 4 KiB; the rest covers pages freed
+    // but still held by old readers and the small records.
+    map_size = options_.quota_bytes + options_.quota_bytes / 4 + (64ull << 20);
+  }
+  map_size = (map_size + 0xfffff) & ~uint64_t{0xfffff};
+
+  int rc = mdb_env_create(&env_);
+  if (rc != 0) return lmdb_error(rc, "create cache environment");
+  mdb_env_set_maxdbs(env_, 2 + kTableCount + 4);
+  mdb_env_set_mapsize(env_, map_size);
+  mdb_env_set_maxreaders(env_, options_.max_transfers + 126);
+  // MDB_NOTLS: read transactions belong to reader objects, not threads, so one thread
+  // may hold many (transfers) and hand them between threads.
+  rc = mdb_env_open(env_, options_.dir.c_str(), MDB_NOTLS, 0600);
+  if (rc != 0) return lmdb_error(rc, "open cache environment in '" + options_.dir + "'");
+
+  // Slots left by killed processes would pin old pages forever.
+  int dead = 0;
+  mdb_reader_check(env_, &dead);
+  if (dead > 0) log_warn("cleared " + std::to_string(dead) + " stale cache reader slots");
+
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  rc = mdb_dbi_open(txn.get(), "artifacts", MDB_CREATE, &artifacts_);
+  if (rc == 0) rc = mdb_dbi_open(txn.get(), "chunks", MDB_CREATE, &chunks_);
+  for (size_t i = 0; rc == 0 && i < kTableCount; ++i) {
+    rc = mdb_dbi_open(txn.get(), kTableNames[i].second, MDB_CREATE,
+                      &kv_[static_cast<size_t>(kTableNames[i].first)]);
+  }
+  if (rc != 0) return lmdb_error(rc, "open cache databases");
+  return txn.commit("create cache databases");
+}
+
+Result<std::optional<ArtifactRecord>> LmdbStore::get_record(MDB_txn* txn,
+                                                            const Sha256Digest& sha) {
+  MDB_val key = as_val(digest_key(sha));
+  MDB_val val;
+  int rc = mdb_get(txn, artifacts_, &key, &val);
+  if (rc == MDB_NOTFOUND) return std::optional<ArtifactRecord>();
+  if (rc != 0) return lmdb_error(rc, "read artifact record");
+  auto rec = ArtifactRecord::decode(as_view(val));
+  if (!rec) {
+    return make_error(Errc::corrupt, "bad_record",
+                      "artifact record of " + sha.hex() + " cannot be decoded");
+  }
+  return std::optional<ArtifactRecord>(std::move(*rec));
+}
+
+Status LmdbStore::put_record(MDB_txn* txn, const Sha256Digest& sha, const ArtifactRecord& r) {
+  std::string bytes = r.encode();
+  MDB_val key = as_val(digest_key(sha));
+  MDB_val val = as_val(bytes);
+  int rc = mdb_put(txn, artifacts_, &key, &val, 0);
+  if (rc != 0) return lmdb_error(rc, "write artifact record");
+  return ok_status();
+}
+
+Status LmdbStore::delete_chunks(MDB_txn* txn, const Sha256Digest& sha, uint64_t from_index) {
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn, chunks_, &cur);
+  if (rc != 0) return lmdb_error(rc, "open chunk cursor");
+  std::string start = chunk_key(sha, from_index);
+  MDB_val key = as_val(start);
+  MDB_val val;
+  rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  while (rc == 0 && key.mv_size == kChunkKeySize &&
+         std::memcmp(key.mv_data, sha.bytes.data(), 32) == 0) {
+    rc = mdb_cursor_del(cur, 0);
+    if (rc != 0) break;
+    rc = mdb_cursor_get(cur, &key, &val, MDB_GET_CURRENT);
+    if (rc == 0) continue;
+    rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "delete chunks");
+  return ok_status();
+}
+
+Status LmdbStore::update_record(const Sha256Digest& sha, std::string_view what,
+                                const std::function<Status(ArtifactRecord&)>& fn) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+  if (!rec) {
+    return make_error(Errc::not_found, "unknown_artifact",
+                      std::string(what) + ": no artifact " + sha.hex() + " in the cache");
+  }
+  FG_TRY(fn(*rec));
+  FG_TRY(put_record(txn.get(), sha, *rec));
+  return txn.commit(what);
+}
+
+Result<std::vector<std::pair<Sha256Digest, ArtifactRecord>>> LmdbStore::all_records() {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn.get(), artifacts_, &cur);
+  if (rc != 0) return lmdb_error(rc, "open artifact cursor");
+  std::vector<std::pair<Sha256Digest, ArtifactRecord>> out;
+  MDB_val key, val;
+  for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    auto rec = ArtifactRecord::decode(as_view(val));
+    if (key.mv_size != 32 || !rec) {
+      mdb_cursor_close(cur);
+      return make_error(Errc::corrupt, "bad_record", "an artifact record cannot be decoded");
+    }
+    Sha256Digest d;
+    std::memcpy(d.bytes.data(), key.mv_data, 32);
+    out.emplace_back(d, std::move(*rec));
+  }
+  mdb_cursor_close(cur);
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "list artifacts");
+  return out;
+}
+
+Result<uint64_t> LmdbStore::rehash_committed(const Sha256Digest& sha, uint64_t committed,
+                                             Sha256& hasher) {
+  uint64_t good = 0;
+  {
+    FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+    for (uint64_t i = 0; i * kChunkSize < committed; ++i) {
+      std::string k = chunk_key(sha, i);
+      MDB_val key = as_val(k);
+      MDB_val val;
+      if (mdb_get(txn.get(), chunks_, &key, &val) != 0 || val.mv_size != kChecksumSize + kChunkSize)
+        break;
+      const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
+      if (XXH3_64bits(data, kChunkSize) != load_le64(val.mv_data)) {
+        checksum_failures_.fetch_add(1);
+        log_warn("chunk " + std::to_string(i) + " of ingest " + sha.hex() +
+                 " failed its checksum; resuming before it");
+        break;
+      }
+      hasher.update(std::span<const uint8_t>(data, kChunkSize));
+      good += kChunkSize;
+    }
+  }
+  if (good != committed) {
+    FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+    FG_TRY(delete_chunks(txn.get(), sha, good / kChunkSize));
+    FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+    if (rec) {
+      rec->committed = good;
+      FG_TRY(put_record(txn.get(), sha, *rec));
+    }
+    FG_TRY(txn.commit("truncate resumed ingest"));
+  }
+  return good;
+}
+
+Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha, uint64_t length,
+                                                        std::string_view name) {
+  {
+    std::lock_guard lock(mu_);
+    if (active_ingests_.count(sha) != 0) {
+      return make_error(Errc::busy, "ingest_in_progress",
+                        "artifact " + sha.hex() + " is already being ingested");
+    }
+  }
+  // Room first: everything else recorded (ready, quarantined, other ingests) counts
+  // with its full declared length.
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  uint64_t used = 0;
+  std::optional<ArtifactRecord> existing;
+  for (auto& [d, r] : records) {
+    if (d == sha) {
+      existing = r;
+    } else {
+      used += r.length;
+    }
+  }
+  if (existing && existing->state == ArtifactState::ready) {
+    return make_error(Errc::already_exists, "already_ready",
+                      "artifact " + sha.hex() + " is already in the cache");
+  }
+  if (length > options_.quota_bytes) {
+    return make_error(Errc::space, "cache_full",
+                      "cache full: artifact " + sha.hex() + " (" + std::to_string(length) +
+                          " bytes) is larger than the cache quota (" +
+                          std::to_string(options_.quota_bytes) + " bytes)");
+  }
+  if (used + length > options_.quota_bytes) {
+    FG_ASSIGN_OR_RETURN(uint64_t freed, evict_until(used, length, sha));
+    used -= freed;
+    if (used + length > options_.quota_bytes) {
+      return make_error(Errc::space, "cache_full",
+                        "cache full: pinned artifacts and ingests in progress hold " +
+                            std::to_string(used) + " bytes, leaving no room for " +
+                            std::to_string(length) + " bytes of " + sha.hex() + " (quota " +
+                            std::to_string(options_.quota_bytes) + " bytes)");
+    }
+  }
+
+  ArtifactRecord rec;
+  bool resume = existing && existing->state == ArtifactState::ingesting &&
+                existing->length == length;
+  {
+    FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+    if (resume) {
+      rec = *existing;
+    } else {
+      if (existing) {
+        // A quarantined artifact being fetched again, or an ingest declared with a
+        // different length: start from nothing, keep names and pins.
+        FG_TRY(delete_chunks(txn.get(), sha, 0));
+        rec.names = existing->names;
+        rec.pins = existing->pins;
+      }
+      rec.length = length;
+      rec.created = now();
+    }
+    if (!name.empty() && std::find(rec.names.begin(), rec.names.end(), name) == rec.names.end())
+      rec.names.emplace_back(name);
+    FG_TRY(put_record(txn.get(), sha, rec));
+    FG_TRY(txn.commit("begin ingest"));
+  }
+  Sha256 hasher;
+  uint64_t committed = 0;
+  if (resume && rec.committed > 0) {
+    FG_ASSIGN_OR_RETURN(committed, rehash_committed(sha, rec.committed, hasher));
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!active_ingests_.insert(sha).second) {
+      return make_error(Errc::busy, "ingest_in_progress",
+                        "artifact " + sha.hex() + " is already being ingested");
+    }
+  }
+  return std::unique_ptr<Ingest>(new LmdbIngest(*this, sha, length, committed, hasher));
+}
+
+Status LmdbStore::commit_chunk(const Sha256Digest& sha, uint64_t index,
+                               std::span<const uint8_t> bytes,
+                               std::optional<int64_t> make_visible_at) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+  if (!rec || rec->state != ArtifactState::ingesting) {
+    return make_error(Errc::cancelled, "ingest_removed",
+                      "ingest of " + sha.hex() + " was removed from the cache meanwhile");
+  }
+  if (!bytes.empty()) {
+    std::string k = chunk_key(sha, index);
+    MDB_val key = as_val(k);
+    MDB_val val{kChecksumSize + bytes.size(), nullptr};
+    // MDB_RESERVE: copy the bytes straight into the map page, once.
+    int rc = mdb_put(txn.get(), chunks_, &key, &val, MDB_RESERVE);
+    if (rc != 0) return lmdb_error(rc, "store chunk of " + sha.hex());
+    store_le64(val.mv_data, XXH3_64bits(bytes.data(), bytes.size()));
+    std::memcpy(static_cast<uint8_t*>(val.mv_data) + kChecksumSize, bytes.data(), bytes.size());
+    rec->committed = index * kChunkSize + bytes.size();
+  }
+  if (make_visible_at) {
+    rec->state = ArtifactState::ready;
+    rec->committed = rec->length;
+    rec->visible_since = *make_visible_at;
+  }
+  FG_TRY(put_record(txn.get(), sha, *rec));
+  return txn.commit(make_visible_at ? "finish ingest" : "commit chunk");
+}
+
+Status LmdbStore::discard(const Sha256Digest& sha) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_TRY(delete_chunks(txn.get(), sha, 0));
+  MDB_val key = as_val(digest_key(sha));
+  int rc = mdb_del(txn.get(), artifacts_, &key, nullptr);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "delete artifact record");
+  return txn.commit("discard artifact");
+}
+
+void LmdbStore::quarantine(const Sha256Digest& sha, std::string_view why) {
+  checksum_failures_.fetch_add(1);
+  log_warn("quarantined artifact " + sha.hex() + ": " + std::string(why));
+  Status s = update_record(sha, "quarantine artifact", [](ArtifactRecord& r) {
+    if (r.state == ArtifactState::ready) r.state = ArtifactState::quarantined;
+    return ok_status();
+  });
+  if (!s.ok()) log_warn("could not record quarantine of " + sha.hex() + ": " + s.error().to_string());
+}
+
+Result<std::unique_ptr<ArtifactReader>> LmdbStore::open_reader(const Sha256Digest& sha,
+                                                               bool transfer) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+  if (!rec || rec->state != ArtifactState::ready) {
+    std::string state = rec ? std::string(state_name(rec->state)) : "absent";
+    return make_error(Errc::not_found, state,
+                      "artifact " + sha.hex() + " is not servable (" + state + ")");
+  }
+  return std::unique_ptr<ArtifactReader>(
+      new LmdbReader(*this, std::move(txn), rec->to_info(sha), transfer));
+}
+
+Result<std::unique_ptr<ArtifactReader>> LmdbStore::open_transfer(const Sha256Digest& sha) {
+  if (transfers_.fetch_add(1) >= options_.max_transfers) {
+    transfers_.fetch_sub(1);
+    return make_error(Errc::busy, "max_transfers",
+                      "all " + std::to_string(options_.max_transfers) +
+                          " cache transfer slots are in use");
+  }
+  auto r = open_reader(sha, true);
+  if (!r.ok()) transfers_.fetch_sub(1);
+  return r;
+}
+
+Status LmdbStore::mark_served(const Sha256Digest& sha) {
+  int64_t t = now();
+  {
+    FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+    FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+    if (!rec) {
+      return make_error(Errc::not_found, "unknown_artifact", "no artifact " + sha.hex());
+    }
+    if (t - rec->last_served < kServedResolutionSeconds && t >= rec->last_served) {
+      return ok_status();
+    }
+  }
+  return update_record(sha, "mark served", [t](ArtifactRecord& r) {
+    r.last_served = t;
+    return ok_status();
+  });
+}
+
+Result<ArtifactInfo> LmdbStore::stat(const Sha256Digest& sha) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+  if (!rec) {
+    return make_error(Errc::not_found, "unknown_artifact",
+                      "no artifact " + sha.hex() + " in the cache");
+  }
+  return rec->to_info(sha);
+}
+
+Result<std::vector<ArtifactInfo>> LmdbStore::list() {
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  std::vector<ArtifactInfo> out;
+  out.reserve(records.size());
+  for (auto& [d, r] : records) out.push_back(r.to_info(d));
+  return out;
+}
+
+Status LmdbStore::add_name(const Sha256Digest& sha, std::string_view name) {
+  return update_record(sha, "add name", [name](ArtifactRecord& r) {
+    if (std::find(r.names.begin(), r.names.end(), name) == r.names.end())
+      r.names.emplace_back(name);
+    return ok_status();
+  });
+}
+
+Status LmdbStore::pin(const Sha256Digest& sha, std::string_view owner) {
+  if (owner.empty()) return make_error(Errc::invalid_argument, "empty_owner", "pin owner is empty");
+  return update_record(sha, "pin", [owner](ArtifactRecord& r) {
+    if (std::find(r.pins.begin(), r.pins.end(), owner) == r.pins.end()) r.pins.emplace_back(owner);
+    return ok_status();
+  });
+}
+
+Status LmdbStore::unpin(const Sha256Digest& sha, std::string_view owner) {
+  return update_record(sha, "unpin", [owner](ArtifactRecord& r) {
+    r.pins.erase(std::remove(r.pins.begin(), r.pins.end(), owner), r.pins.end());
+    return ok_status();
+  });
+}
+
+Status LmdbStore::unpin_all(std::string_view owner) {
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  bool changed = false;
+  for (auto& [d, r] : records) {
+    auto it = std::remove(r.pins.begin(), r.pins.end(), owner);
+    if (it == r.pins.end()) continue;
+    // Re-read inside the write transaction so a concurrent update is not lost.
+    FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> cur, get_record(txn.get(), d));
+    if (!cur) continue;
+    cur->pins.erase(std::remove(cur->pins.begin(), cur->pins.end(), owner), cur->pins.end());
+    FG_TRY(put_record(txn.get(), d, *cur));
+    changed = true;
+  }
+  if (!changed) return ok_status();
+  return txn.commit("unpin all");
+}
+
+Status LmdbStore::evict(const Sha256Digest& sha) {
+  if (is_active(sha)) {
+    return make_error(Errc::busy, "ingest_in_progress",
+                      "artifact " + sha.hex() + " is being ingested");
+  }
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
+  if (!rec) {
+    return make_error(Errc::not_found, "unknown_artifact",
+                      "no artifact " + sha.hex() + " in the cache");
+  }
+  if (!rec->pins.empty()) {
+    return make_error(Errc::busy, "pinned",
+                      "artifact " + sha.hex() + " is pinned by " + rec->pins.front());
+  }
+  FG_TRY(delete_chunks(txn.get(), sha, 0));
+  MDB_val key = as_val(digest_key(sha));
+  int rc = mdb_del(txn.get(), artifacts_, &key, nullptr);
+  if (rc != 0) return lmdb_error(rc, "delete artifact record");
+  FG_TRY(txn.commit("evict artifact"));
+  evicted_.fetch_add(1);
+  return ok_status();
+}
+
+Result<uint64_t> LmdbStore::evict_until(uint64_t used, uint64_t bytes_needed,
+                                        std::optional<Sha256Digest> keep) {
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  // Quarantined artifacts first (never servable), then least recently served.
+  std::vector<std::pair<Sha256Digest, ArtifactRecord>*> victims;
+  for (auto& entry : records) {
+    if (!entry.second.pins.empty() || entry.first == keep || is_active(entry.first)) continue;
+    victims.push_back(&entry);
+  }
+  std::sort(victims.begin(), victims.end(), [](const auto* a, const auto* b) {
+    bool qa = a->second.state == ArtifactState::quarantined;
+    bool qb = b->second.state == ArtifactState::quarantined;
+    if (qa != qb) return qa;
+    return a->second.eviction_key() < b->second.eviction_key();
+  });
+  uint64_t freed = 0;
+  for (auto* v : victims) {
+    bool quarantined = v->second.state == ArtifactState::quarantined;
+    if (!quarantined && used - freed + bytes_needed <= options_.quota_bytes) break;
+    Status s = evict(v->first);
+    if (!s.ok()) {
+      if (s.error().code == Errc::busy || s.error().code == Errc::not_found) continue;
+      return s.take_error();
+    }
+    freed += v->second.length;
+  }
+  return freed;
+}
+
+Result<uint64_t> LmdbStore::gc(uint64_t bytes_needed) {
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  uint64_t used = 0;
+  for (auto& [d, r] : records) used += r.length;
+  return evict_until(used, bytes_needed, std::nullopt);
+}
+
+Result<std::vector<Sha256Digest>> LmdbStore::verify(std::optional<Sha256Digest> one,
+                                                    const Progress& progress) {
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  std::vector<std::pair<Sha256Digest, ArtifactRecord>> targets;
+  uint64_t total = 0;
+  for (auto& entry : records) {
+    if (one && entry.first != *one) continue;
+    if (entry.second.state == ArtifactState::ingesting) continue;
+    total += entry.second.length;
+    targets.push_back(std::move(entry));
+  }
+  if (one && targets.empty()) {
+    return make_error(Errc::not_found, "unknown_artifact",
+                      "no finished artifact " + one->hex() + " in the cache");
+  }
+  std::vector<Sha256Digest> failed;
+  uint64_t done = 0;
+  for (auto& [sha, rec] : targets) {
+    if (rec.state == ArtifactState::quarantined) {
+      failed.push_back(sha);
+      done += rec.length;
+      if (progress) progress(done, total);
+      continue;
+    }
+    std::string why;
+    {
+      FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+      Sha256 hasher;
+      uint64_t n = chunk_count(rec.length);
+      for (uint64_t i = 0; i < n && why.empty(); ++i) {
+        uint64_t want = std::min(kChunkSize, rec.length - i * kChunkSize);
+        std::string k = chunk_key(sha, i);
+        MDB_val key = as_val(k);
+        MDB_val val;
+        if (mdb_get(txn.get(), chunks_, &key, &val) != 0 || val.mv_size != kChecksumSize + want) {
+          why = "chunk " + std::to_string(i) + " is missing or has the wrong size";
+          break;
+        }
+        const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
+        if (XXH3_64bits(data, want) != load_le64(val.mv_data)) {
+          why = "chunk " + std::to_string(i) + " failed its XXH3 checksum";
+          break;
+        }
+        hasher.update(std::span<const uint8_t>(data, want));
+        done += want;
+        if (progress && (i % 64 == 63 || i + 1 == n)) progress(done, total);
+      }
+      if (why.empty() && hasher.finish() != sha) why = "SHA-256 of the stored bytes differs";
+    }
+    if (!why.empty()) {
+      quarantine(sha, why);
+      failed.push_back(sha);
+    }
+  }
+  return failed;
+}
+
+Result<StoreStats> LmdbStore::stats() {
+  FG_ASSIGN_OR_RETURN(auto records, all_records());
+  StoreStats s;
+  for (auto& [d, r] : records) {
+    ++s.artifacts;
+    s.reserved_bytes += r.length;
+    switch (r.state) {
+      case ArtifactState::ready: s.ready_bytes += r.length; break;
+      case ArtifactState::ingesting: s.ingesting_bytes += r.committed; break;
+      case ArtifactState::quarantined: ++s.quarantined; break;
+    }
+    if (!r.pins.empty()) s.pinned_bytes += r.length;
+  }
+  s.quota_bytes = options_.quota_bytes;
+  s.open_transfers = transfers_.load();
+  s.checksum_failures = checksum_failures_.load();
+  s.evicted = evicted_.load();
+  MDB_envinfo info;
+  MDB_stat st;
+  if (mdb_env_info(env_, &info) == 0 && mdb_env_stat(env_, &st) == 0) {
+    s.map_size = info.me_mapsize;
+    s.map_used = (info.me_last_pgno + 1) * uint64_t{st.ms_psize};
+  }
+  return s;
+}
+
+Result<std::optional<std::string>> LmdbStore::kv_get(Table table, std::string_view key) {
+  if (key.empty()) return make_error(Errc::invalid_argument, "empty_key", "kv key is empty");
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  MDB_val k = as_val(key);
+  MDB_val v;
+  int rc = mdb_get(txn.get(), table_dbi(table), &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string>();
+  if (rc != 0) return lmdb_error(rc, "kv get");
+  return std::optional<std::string>(std::string(as_view(v)));
+}
+
+Status LmdbStore::kv_write(std::span<const KvWrite> writes) {
+  const size_t max_key = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
+  for (const auto& w : writes) {
+    if (w.key.empty() || w.key.size() > max_key) {
+      return make_error(Errc::invalid_argument, "bad_key",
+                        "kv key must be 1.." + std::to_string(max_key) + " bytes, got " +
+                            std::to_string(w.key.size()));
+    }
+  }
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  for (const auto& w : writes) {
+    MDB_val k = as_val(w.key);
+    int rc;
+    if (w.value) {
+      MDB_val v = as_val(*w.value);
+      rc = mdb_put(txn.get(), table_dbi(w.table), &k, &v, 0);
+    } else {
+      rc = mdb_del(txn.get(), table_dbi(w.table), &k, nullptr);
+      if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    if (rc != 0) return lmdb_error(rc, "kv write");
+  }
+  return txn.commit("kv write");
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> LmdbStore::kv_scan(
+    Table table, std::string_view prefix, size_t limit) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn.get(), table_dbi(table), &cur);
+  if (rc != 0) return lmdb_error(rc, "open kv cursor");
+  std::vector<std::pair<std::string, std::string>> out;
+  MDB_val k = as_val(prefix);
+  MDB_val v;
+  rc = prefix.empty() ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
+                      : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  while (rc == 0 && out.size() < limit && as_view(k).starts_with(prefix)) {
+    out.emplace_back(std::string(as_view(k)), std::string(as_view(v)));
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "kv scan");
+  return out;
+}
+
+Status LmdbStore::overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, size_t offset) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  std::string k = chunk_key(sha, index);
+  MDB_val key = as_val(k);
+  MDB_val val;
+  int rc = mdb_get(txn.get(), chunks_, &key, &val);
+  if (rc != 0) return lmdb_error(rc, "find chunk to corrupt");
+  if (offset >= val.mv_size - kChecksumSize) {
+    return make_error(Errc::invalid_argument, "offset", "offset beyond the chunk");
+  }
+  std::string copy(as_view(val));
+  copy[kChecksumSize + offset] = static_cast<char>(copy[kChecksumSize + offset] ^ 0x01);
+  MDB_val nv = as_val(copy);
+  rc = mdb_put(txn.get(), chunks_, &key, &nv, 0);
+  if (rc != 0) return lmdb_error(rc, "write corrupted chunk");
+  return txn.commit("corrupt chunk");
+}
+
+Result<uint64_t> LmdbStore::count_chunks(const Sha256Digest& sha) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn.get(), chunks_, &cur);
+  if (rc != 0) return lmdb_error(rc, "open chunk cursor");
+  std::string start = chunk_key(sha, 0);
+  MDB_val key = as_val(start);
+  MDB_val val;
+  uint64_t n = 0;
+  for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+       rc == 0 && std::memcmp(key.mv_data, sha.bytes.data(), 32) == 0;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    ++n;
+  }
+  mdb_cursor_close(cur);
+  return n;
+}
+
+// ---- LmdbIngest ----
+
+LmdbIngest::~LmdbIngest() { store_.release_ingest(sha_); }
+
+Status LmdbIngest::append(std::span<const uint8_t> data) {
+  if (failed_) return *failed_;
+  if (done_) {
+    return make_error(Errc::invalid_argument, "ingest_done",
+                      "append to a finished or aborted ingest of " + sha_.hex());
+  }
+  if (data.size() > length_ - offset()) {
+    Error e = make_error(Errc::verification, "length_exceeded",
+                         "artifact " + sha_.hex() + " got more than its declared " +
+                             std::to_string(length_) + " bytes");
+    abort();
+    return fail(std::move(e));
+  }
+  while (!data.empty()) {
+    size_t take = std::min<size_t>(data.size(), kChunkSize - buffer_.size());
+    buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
+    hasher_.update(data.first(take));
+    data = data.subspan(take);
+    if (buffer_.size() == kChunkSize && offset() < length_) {
+      Status s = store_.commit_chunk(sha_, committed_ / kChunkSize, buffer_, std::nullopt);
+      // The uncommitted bytes are in the hash state already: after a failed commit this
+      // ingest object is unusable; a new begin_ingest resumes from what is durable.
+      if (!s.ok()) return fail(s.take_error());
+      committed_ += kChunkSize;
+      buffer_.clear();
+    }
+  }
+  return ok_status();
+}
+
+Result<ArtifactInfo> LmdbIngest::finish() {
+  if (failed_) return *failed_;
+  if (done_) {
+    return make_error(Errc::invalid_argument, "ingest_done",
+                      "finish of a finished or aborted ingest of " + sha_.hex());
+  }
+  if (offset() != length_) {
+    return make_error(Errc::verification, "length_short",
+                      "artifact " + sha_.hex() + " has " + std::to_string(offset()) + " of " +
+                          std::to_string(length_) + " bytes");
+  }
+  done_ = true;
+  Sha256Digest got = hasher_.finish();
+  if (got != sha_) {
+    Status s = store_.discard(sha_);
+    if (!s.ok()) log_warn("discarding " + sha_.hex() + " failed: " + s.error().to_string());
+    Error e = make_error(Errc::verification, "hash_mismatch",
+                         "artifact bytes hash to " + got.hex() + ", expected " + sha_.hex());
+    failed_ = e;
+    return e;
+  }
+  Status s = store_.commit_chunk(sha_, committed_ / kChunkSize, buffer_, store_.now());
+  if (!s.ok()) {
+    failed_ = s.error();
+    return s.take_error();
+  }
+  committed_ = length_;
+  buffer_.clear();
+  return store_.stat(sha_);
+}
+
+void LmdbIngest::abort() {
+  if (done_) return;
+  done_ = true;
+  buffer_.clear();
+  Status s = store_.discard(sha_);
+  if (!s.ok()) log_warn("aborting ingest " + sha_.hex() + " failed: " + s.error().to_string());
+  failed_ = make_error(Errc::cancelled, "aborted", "ingest of " + sha_.hex() + " was aborted");
+}
+
+// ---- LmdbReader ----
+
+LmdbReader::~LmdbReader() {
+  if (transfer_) store_.release_transfer();
+}
+
+Status LmdbReader::read(uint64_t offset, uint64_t len,
+                        const std::function<bool(std::span<const uint8_t>)>& sink) {
+  const Sha256Digest& sha = info_.sha256;
+  if (corrupt_) {
+    return make_error(Errc::corrupt, "quarantined", "artifact " + sha.hex() + " is corrupt");
+  }
+  if (offset > info_.length || len > info_.length - offset) {
+    return make_error(Errc::invalid_argument, "range",
+                      "range " + std::to_string(offset) + "+" + std::to_string(len) +
+                          " is outside artifact " + sha.hex() + " of " +
+                          std::to_string(info_.length) + " bytes");
+  }
+  while (len > 0) {
+    uint64_t index = offset / kChunkSize;
+    uint64_t within = offset % kChunkSize;
+    uint64_t want = std::min(kChunkSize, info_.length - index * kChunkSize);
+    std::string k = chunk_key(sha, index);
+    MDB_val key = as_val(k);
+    MDB_val val;
+    int rc = mdb_get(txn_.get(), store_.chunks_dbi(), &key, &val);
+    std::string why;
+    if (rc != 0 || val.mv_size != kChecksumSize + want) {
+      why = "chunk " + std::to_string(index) + " is missing or has the wrong size";
+    } else if (verified_chunk_ != index) {
+      const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
+      if (XXH3_64bits(data, want) != load_le64(val.mv_data)) {
+        why = "chunk " + std::to_string(index) + " failed its XXH3 checksum on read";
+      } else {
+        verified_chunk_ = index;
+      }
+    }
+    if (!why.empty()) {
+      corrupt_ = true;
+      store_.quarantine(sha, why);
+      return make_error(Errc::corrupt, "checksum", "artifact " + sha.hex() + ": " + why);
+    }
+    uint64_t n = std::min(len, want - within);
+    const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize + within;
+    if (!sink(std::span<const uint8_t>(data, n))) return ok_status();
+    offset += n;
+    len -= n;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_lmdb_store(const StoreOptions& options) {
+  auto store = std::make_unique<LmdbStore>();
+  FG_TRY(store->open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status corrupt_chunk_for_test(Store& store, const Sha256Digest& sha256, uint64_t chunk_index,
+                              size_t offset_in_chunk) {
+  auto* lmdb = dynamic_cast<LmdbStore*>(&store);
+  if (lmdb == nullptr) {
+    return make_error(Errc::unsupported, "not_lmdb", "not an LMDB store");
+  }
+  return lmdb->overwrite_chunk_byte(sha256, chunk_index, offset_in_chunk);
+}
+
+Result<uint64_t> stored_chunks_for_test(Store& store, const Sha256Digest& sha256) {
+  auto* lmdb = dynamic_cast<LmdbStore*>(&store);
+  if (lmdb == nullptr) {
+    return make_error(Errc::unsupported, "not_lmdb", "not an LMDB store");
+  }
+  return lmdb->count_chunks(sha256);
+}
+
+}  // namespace fleetgate::cache
