@@ -1,6 +1,7 @@
 #include "southbound/device_api.h"
 
 #include <array>
+#include <optional>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -281,12 +282,35 @@ HttpReply DeviceApi::tuf(const http::Message& request, const RequestContext& con
       rest.size() < 6 || rest.substr(rest.size() - 5) != ".json") {
     return not_found();
   }
-  // Signed metadata is public: devices verify it end to end.
-  auto value = s_.store->kv_get(cache::Table::trusted_metadata, rest);
-  if (value.ok() && !value->has_value()) {
-    value = s_.store->kv_get(cache::Table::trusted_metadata, rest.substr(0, rest.size() - 5));
+  // Signed metadata is public: devices verify it end to end. The trusted state keeps the
+  // newest of each top-level role under its name ("root", ...); a versioned file name
+  // ("3.root.json") is served only when that is the version held.
+  std::string_view name = rest.substr(0, rest.size() - 5);
+  std::optional<uint64_t> version;
+  if (size_t dot = name.find('.'); dot != std::string_view::npos) {
+    uint64_t v = 0;
+    for (char c : name.substr(0, dot)) {
+      if (c < '0' || c > '9' || v > 1'000'000'000) return not_found();
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    version = v;
+    name = name.substr(dot + 1);
   }
+  if (name != "root" && name != "timestamp" && name != "snapshot" && name != "targets") {
+    return not_found();
+  }
+  auto value = s_.store->kv_get(cache::Table::trusted_metadata, name);
   if (!value.ok() || !value->has_value()) return not_found();
+  if (version) {
+    nlohmann::json doc = nlohmann::json::parse(**value, nullptr, false);
+    const nlohmann::json* signed_part =
+        doc.is_object() && doc.contains("signed") ? &doc["signed"] : nullptr;
+    if (signed_part == nullptr || !signed_part->contains("version") ||
+        !(*signed_part)["version"].is_number_unsigned() ||
+        (*signed_part)["version"].get<uint64_t>() != *version) {
+      return not_found();
+    }
+  }
   HttpReply r = HttpReply::json(200, std::move(**value));
   r.header("Cache-Control", "no-cache");
   if (request.method == "HEAD") {

@@ -19,7 +19,7 @@
 
 #include "common/http_parser.h"
 #include "southbound/http_server.h"
-#include "memory_store.h"
+#include "test_store.h"
 
 namespace fleetgate::testing {
 
@@ -59,7 +59,7 @@ class ServedGateway {
   explicit ServedGateway(southbound::HttpServerOptions options = {})
       : store(clock), registry(southbound::DeviceRegistry::parse(kRegistryToml, "test").value()) {
     uv_loop_init(&loop_);
-    southbound::Services services{&store, &clock, &oracle, &registry};
+    southbound::Services services{store.get(), &clock, &oracle, &registry};
     auto started = southbound::HttpServer::start(&loop_, options, services);
     if (!started.ok()) throw std::runtime_error(started.error().to_string());
     server = std::move(started).value();
@@ -85,7 +85,7 @@ class ServedGateway {
   int port() const { return server->port(); }
 
   ManualClock clock;
-  MemoryStore store;
+  TestStore store;
   southbound::DeviceRegistry registry;
   TableOracle oracle;
   std::unique_ptr<southbound::HttpServer> server;
