@@ -20,7 +20,7 @@ class TestStore {
     cache::StoreOptions o;
     o.dir = dir_;
     o.quota_bytes = 256ull << 20;
-    o.max_transfers = 64;
+    o.max_transfers = 256;
     o.clock = &clock;
     auto s = cache::open_lmdb_store(o);
     if (!s.ok()) throw std::runtime_error(s.error().to_string());
