@@ -5,6 +5,9 @@ BUILD_DIR := build/$(PRESET)
 WERROR ?= 0
 CMAKE_FLAGS := -DFLEETGATE_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
+# Parallel build jobs; defaults to the number of cores.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 # ccache hits across work trees and clean clones.
 export CCACHE_BASEDIR := $(CURDIR)
 
@@ -19,7 +22,7 @@ configure: deps
 	@cmake --preset $(PRESET) $(CMAKE_FLAGS) >/dev/null
 
 build: configure
-	@cmake --build --preset $(PRESET)
+	@cmake --build --preset $(PRESET) --parallel $(JOBS)
 
 test: build
 	@scripts/test-peers
@@ -28,14 +31,17 @@ test: build
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
+# `make run RUN_ARGS="-c /etc/fleetgate/fleetgate.toml"` runs on a file instead.
+RUN_ARGS ?= --demo
 run: build
-	@$(BUILD_DIR)/gateway/fleetgate run --demo
+	@$(BUILD_DIR)/gateway/fleetgate run $(RUN_ARGS)
 
 fuzz:
 	@$(MAKE) --no-print-directory build PRESET=fuzz
 
 bench: build
-	@scripts/run-benches $(BUILD_DIR)
+	@if [ -x scripts/run-benches ]; then scripts/run-benches $(BUILD_DIR); \
+	else for b in $(BUILD_DIR)/bench/*_bench; do [ ! -x "$$b" ] || "$$b" || exit 1; done; fi
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

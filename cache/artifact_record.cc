@@ -113,9 +113,12 @@ ArtifactInfo ArtifactRecord::to_info(const Sha256Digest& sha256) const {
 
 std::string_view state_name(ArtifactState s) {
   switch (s) {
-    case ArtifactState::ingesting: return "ingesting";
-    case ArtifactState::ready: return "ready";
-    case ArtifactState::quarantined: return "quarantined";
+    case ArtifactState::ingesting:
+      return "ingesting";
+    case ArtifactState::ready:
+      return "ready";
+    case ArtifactState::quarantined:
+      return "quarantined";
   }
   return "unknown";
 }

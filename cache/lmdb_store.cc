@@ -23,6 +23,7 @@
 #include "cache/artifact_record.h"
 #include "cache/store.h"
 #include "cache/store_testing.h"
+#include "common/log.h"
 
 namespace fleetgate::cache {
 namespace {
@@ -69,13 +70,9 @@ Error lmdb_error(int rc, std::string_view what) {
   }
 }
 
-// Operational problems go to stderr as one key=value line; the foundation's logger
-// replaces this when it lands on main.
-void log_warn(const std::string& msg) { std::fprintf(stderr, "level=warn module=cache msg=\"%s\"\n", msg.c_str()); }
+const Logger kLog("cache");
 
-MDB_val as_val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+MDB_val as_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 std::string_view as_view(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
@@ -262,6 +259,7 @@ class LmdbStore final : public Store {
   std::atomic<uint64_t> transfers_{0};
   std::atomic<uint64_t> checksum_failures_{0};
   std::atomic<uint64_t> evicted_{0};
+  uint64_t stale_readers_cleared_ = 0;
 };
 
 // ---- LmdbStore ----
@@ -301,7 +299,8 @@ Status LmdbStore::open(const StoreOptions& options) {
   // Slots left by killed processes would pin old pages forever.
   int dead = 0;
   mdb_reader_check(env_, &dead);
-  if (dead > 0) log_warn("cleared " + std::to_string(dead) + " stale cache reader slots");
+  if (dead > 0) kLog.warn("cleared stale reader slots", {{"count", dead}, {"dir", options_.dir}});
+  stale_readers_cleared_ = static_cast<uint64_t>(dead);
 
   FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
   rc = mdb_dbi_open(txn.get(), "artifacts", MDB_CREATE, &artifacts_);
@@ -314,8 +313,7 @@ Status LmdbStore::open(const StoreOptions& options) {
   return txn.commit("create cache databases");
 }
 
-Result<std::optional<ArtifactRecord>> LmdbStore::get_record(MDB_txn* txn,
-                                                            const Sha256Digest& sha) {
+Result<std::optional<ArtifactRecord>> LmdbStore::get_record(MDB_txn* txn, const Sha256Digest& sha) {
   MDB_val key = as_val(digest_key(sha));
   MDB_val val;
   int rc = mdb_get(txn, artifacts_, &key, &val);
@@ -409,8 +407,8 @@ Result<uint64_t> LmdbStore::rehash_committed(const Sha256Digest& sha, uint64_t c
       const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
       if (XXH3_64bits(data, kChunkSize) != load_le64(val.mv_data)) {
         checksum_failures_.fetch_add(1);
-        log_warn("chunk " + std::to_string(i) + " of ingest " + sha.hex() +
-                 " failed its checksum; resuming before it");
+        kLog.warn("resumed ingest has a damaged chunk; fetching it again",
+                  {{"sha256", sha.hex()}, {"chunk", i}});
         break;
       }
       hasher.update(std::span<const uint8_t>(data, kChunkSize));
@@ -474,8 +472,8 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
   }
 
   ArtifactRecord rec;
-  bool resume = existing && existing->state == ArtifactState::ingesting &&
-                existing->length == length;
+  bool resume =
+      existing && existing->state == ArtifactState::ingesting && existing->length == length;
   {
     FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
     if (resume) {
@@ -551,12 +549,13 @@ Status LmdbStore::discard(const Sha256Digest& sha) {
 
 void LmdbStore::quarantine(const Sha256Digest& sha, std::string_view why) {
   checksum_failures_.fetch_add(1);
-  log_warn("quarantined artifact " + sha.hex() + ": " + std::string(why));
+  kLog.warn("artifact quarantined", {{"sha256", sha.hex()}, {"reason", why}});
   Status s = update_record(sha, "quarantine artifact", [](ArtifactRecord& r) {
     if (r.state == ArtifactState::ready) r.state = ArtifactState::quarantined;
     return ok_status();
   });
-  if (!s.ok()) log_warn("could not record quarantine of " + sha.hex() + ": " + s.error().to_string());
+  if (!s.ok())
+    kLog.error("could not record quarantine", {{"sha256", sha.hex()}, {"error", s.error()}});
 }
 
 Result<std::unique_ptr<ArtifactReader>> LmdbStore::open_reader(const Sha256Digest& sha,
@@ -575,9 +574,9 @@ Result<std::unique_ptr<ArtifactReader>> LmdbStore::open_reader(const Sha256Diges
 Result<std::unique_ptr<ArtifactReader>> LmdbStore::open_transfer(const Sha256Digest& sha) {
   if (transfers_.fetch_add(1) >= options_.max_transfers) {
     transfers_.fetch_sub(1);
-    return make_error(Errc::busy, "max_transfers",
-                      "all " + std::to_string(options_.max_transfers) +
-                          " cache transfer slots are in use");
+    return make_error(
+        Errc::busy, "max_transfers",
+        "all " + std::to_string(options_.max_transfers) + " cache transfer slots are in use");
   }
   auto r = open_reader(sha, true);
   if (!r.ok()) transfers_.fetch_sub(1);
@@ -785,9 +784,15 @@ Result<StoreStats> LmdbStore::stats() {
     ++s.artifacts;
     s.reserved_bytes += r.length;
     switch (r.state) {
-      case ArtifactState::ready: s.ready_bytes += r.length; break;
-      case ArtifactState::ingesting: s.ingesting_bytes += r.committed; break;
-      case ArtifactState::quarantined: ++s.quarantined; break;
+      case ArtifactState::ready:
+        s.ready_bytes += r.length;
+        break;
+      case ArtifactState::ingesting:
+        s.ingesting_bytes += r.committed;
+        break;
+      case ArtifactState::quarantined:
+        ++s.quarantined;
+        break;
     }
     if (!r.pins.empty()) s.pinned_bytes += r.length;
   }
@@ -795,6 +800,7 @@ Result<StoreStats> LmdbStore::stats() {
   s.open_transfers = transfers_.load();
   s.checksum_failures = checksum_failures_.load();
   s.evicted = evicted_.load();
+  s.stale_readers_cleared = stale_readers_cleared_;
   MDB_envinfo info;
   MDB_stat st;
   if (mdb_env_info(env_, &info) == 0 && mdb_env_stat(env_, &st) == 0) {
@@ -840,8 +846,9 @@ Status LmdbStore::kv_write(std::span<const KvWrite> writes) {
   return txn.commit("kv write");
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> LmdbStore::kv_scan(
-    Table table, std::string_view prefix, size_t limit) {
+Result<std::vector<std::pair<std::string, std::string>>> LmdbStore::kv_scan(Table table,
+                                                                            std::string_view prefix,
+                                                                            size_t limit) {
   FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
   MDB_cursor* cur = nullptr;
   int rc = mdb_cursor_open(txn.get(), table_dbi(table), &cur);
@@ -945,7 +952,8 @@ Result<ArtifactInfo> LmdbIngest::finish() {
   Sha256Digest got = hasher_.finish();
   if (got != sha_) {
     Status s = store_.discard(sha_);
-    if (!s.ok()) log_warn("discarding " + sha_.hex() + " failed: " + s.error().to_string());
+    if (!s.ok())
+      kLog.error("discarding a bad ingest failed", {{"sha256", sha_.hex()}, {"error", s.error()}});
     Error e = make_error(Errc::verification, "hash_mismatch",
                          "artifact bytes hash to " + got.hex() + ", expected " + sha_.hex());
     failed_ = e;
@@ -966,7 +974,8 @@ void LmdbIngest::abort() {
   done_ = true;
   buffer_.clear();
   Status s = store_.discard(sha_);
-  if (!s.ok()) log_warn("aborting ingest " + sha_.hex() + " failed: " + s.error().to_string());
+  if (!s.ok())
+    kLog.error("aborting an ingest failed", {{"sha256", sha_.hex()}, {"error", s.error()}});
   failed_ = make_error(Errc::cancelled, "aborted", "ingest of " + sha_.hex() + " was aborted");
 }
 

@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/result.h"
+#include "config/config.h"
 
 namespace fleetgate::cache {
 
@@ -41,12 +42,12 @@ std::string_view state_name(ArtifactState s);
 struct ArtifactInfo {
   Sha256Digest sha256;
   uint64_t length = 0;
-  uint64_t committed = 0;             // bytes durably stored (== length when ready)
+  uint64_t committed = 0;  // bytes durably stored (== length when ready)
   ArtifactState state = ArtifactState::ingesting;
-  std::vector<std::string> names;     // target names it is known by, e.g. "fw/a.bin"
-  std::vector<std::string> pins;      // pin owners
-  int64_t visible_since = 0;          // unix seconds; 0 while not ready
-  int64_t last_served = 0;            // unix seconds; 0 if never
+  std::vector<std::string> names;  // target names it is known by, e.g. "fw/a.bin"
+  std::vector<std::string> pins;   // pin owners
+  int64_t visible_since = 0;       // unix seconds; 0 while not ready
+  int64_t last_served = 0;         // unix seconds; 0 if never
 };
 
 struct StoreStats {
@@ -62,6 +63,7 @@ struct StoreStats {
   uint64_t evicted = 0;            // artifacts evicted since open
   uint64_t map_size = 0;           // LMDB map size and the part of it in use
   uint64_t map_used = 0;
+  uint64_t stale_readers_cleared = 0;  // reader slots of dead processes freed at open
 };
 
 struct StoreOptions {
@@ -162,6 +164,10 @@ class Store {
   virtual Result<std::vector<std::pair<std::string, std::string>>> kv_scan(
       Table table, std::string_view prefix, size_t limit = SIZE_MAX) = 0;
 };
+
+// The store of a configured gateway: <state_dir>/cache with the [cache] quota. The daemon
+// and `fleetgate cache` both open it through this, so they agree on where it lives.
+StoreOptions store_options_for(const config::Config& config, const Clock& clock);
 
 // Opens (creating if needed) the LMDB store; clears stale readers at start-up.
 Result<std::unique_ptr<Store>> open_lmdb_store(const StoreOptions& options);

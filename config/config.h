@@ -9,21 +9,26 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.h"
 #include "common/result.h"
 
 namespace fleetgate::config {
 
 struct NorthboundConfig {
-  std::string origin;                       // https://... or file:///...; empty = no sync
+  std::string origin;  // https://... or file:///...; empty = no sync
   std::string trust_root = "/etc/fleetgate/root.json";
-  std::string ca_file;                      // empty: the system CA bundle
+  std::string ca_file;  // empty: the system CA bundle
   std::chrono::seconds poll_interval{60};
-  uint64_t wan_rate = 0;                    // bytes/s, 0 = unlimited
+  uint64_t wan_rate = 0;  // bytes/s, 0 = unlimited
   std::string status_url;
+
+  bool operator==(const NorthboundConfig&) const = default;
 };
 
 struct CacheConfig {
-  uint64_t quota = 20ull << 30;             // bytes
+  uint64_t quota = 20ull << 30;  // bytes
+
+  bool operator==(const CacheConfig&) const = default;
 };
 
 struct HttpConfig {
@@ -31,34 +36,53 @@ struct HttpConfig {
   std::vector<std::string> tls_listen;
   std::string tls_cert;
   std::string tls_key;
+  uint32_t max_connections = 1024;                   // accepted at once; more wait in the backlog
+  uint64_t max_header_bytes = 16 << 10;              // request line + headers
+  uint64_t max_body_bytes = 1 << 20;                 // request bodies (device status reports)
+  std::chrono::milliseconds header_timeout{10'000};  // to receive a complete request head
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive with no request
+
+  bool operator==(const HttpConfig&) const = default;
 };
 
 struct CoapConfig {
   std::vector<std::string> listen{"127.0.0.1:5683"};
   std::vector<std::string> dtls_listen{"127.0.0.1:5684"};
+
+  bool operator==(const CoapConfig&) const = default;
 };
 
 struct DevicesConfig {
   std::string file = "/etc/fleetgate/devices.toml";
+
+  bool operator==(const DevicesConfig&) const = default;
 };
 
 struct LogConfig {
-  std::string level = "info";               // debug | info | warn | error
-  std::string format = "text";              // text (key=value) | json (JSON lines)
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;  // text (key=value) | json (JSON lines)
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct Config {
-  std::string site;                         // which plans/<site>.json applies here
+  std::string site;  // which plans/<site>.json applies here
   std::string state_dir = "/var/lib/fleetgate";
+  // On SIGTERM/SIGINT: how long in-flight work may take before it is aborted.
+  std::chrono::milliseconds shutdown_grace{10'000};
   NorthboundConfig northbound;
   CacheConfig cache;
   HttpConfig http;
   CoapConfig coap;
   DevicesConfig devices;
   LogConfig log;
+
+  bool operator==(const Config&) const = default;
 };
 
-// Parses TOML text; `source` names the file in error messages.
+// Parses TOML text; `source` names the file in error messages. Errors have code
+// Errc::config and detail one of: malformed, unknown_key, wrong_type, out_of_range,
+// invalid_value, unreadable.
 Result<Config> parse_config(std::string_view toml_text, std::string_view source);
 // Reads and parses a file.
 Result<Config> load_config(const std::string& path);

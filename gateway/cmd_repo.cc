@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/units.h"
 #include "gateway/commands.h"
 #include "gateway/repo_publisher.h"
 #include "northbound/canonical_json.h"
@@ -112,13 +113,13 @@ int cmd_repo(Args args) {
   }
   RepoExpiry expiry;
   if (auto e = p.flags.find("--expires"); e != p.flags.end()) {
-    auto d = northbound::parse_duration(e->second);
-    if (!d.ok() || d->count() == 0) {
+    auto d = parse_duration(e->second);
+    if (!d.ok() || *d < std::chrono::seconds(1)) {
       std::fprintf(stderr, "fleetgate repo: --expires '%s' is not a duration like 1d or 12h\n",
                    e->second.c_str());
       return kExitUsage;
     }
-    expiry.timestamp = *d;
+    expiry.timestamp = std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
   auto repo = Repository::open(p.positional[0], clock, expiry);
   if (!repo.ok()) return fail(repo.error());

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/units.h"
 #include "northbound/canonical_json.h"
 #include "northbound/metadata.h"
 
@@ -92,10 +93,10 @@ Result<PlanWindow> parse_window(const json& d, const std::string& path) {
   FG_TRY(check_cron(w.cron, field + ".cron"));
   FG_ASSIGN_OR_RETURN(std::string dur, opt_string(*it, "duration", field + ".", ""));
   auto parsed = parse_duration(dur);
-  if (!parsed.ok() || parsed->count() == 0) {
+  if (!parsed.ok() || *parsed < std::chrono::seconds(1)) {
     return plan_error(field + ".duration", "\"" + dur + "\" is not a positive duration like \"3h\"");
   }
-  w.duration = *parsed;
+  w.duration = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
   FG_ASSIGN_OR_RETURN(w.tz, opt_string(*it, "tz", field + ".", "UTC"));
   if (w.tz.empty() || w.tz.find("..") != std::string::npos || w.tz.front() == '/') {
     return plan_error(field + ".tz", "\"" + w.tz + "\" is not an IANA time zone name");
@@ -125,7 +126,7 @@ Result<Deployment> parse_deployment(const json& d, const std::string& path) {
     if (!rate->is_object()) return plan_error(path + "rate", "is not an object");
     if (auto bps = rate->find("bytes_per_s"); bps != rate->end()) {
       Result<uint64_t> size = bps->is_number_unsigned() ? Result<uint64_t>(bps->get<uint64_t>())
-                              : bps->is_string() ? parse_size(bps->get<std::string>())
+                              : bps->is_string() ? parse_rate(bps->get<std::string>())
                                                  : Result<uint64_t>(plan_error(rp, ""));
       if (!size.ok()) {
         return plan_error(rp + "bytes_per_s", shown(*bps) + " is not a size like \"2MiB\"");
@@ -251,62 +252,6 @@ Result<bool> check_plan_succession(const SyncPlan& in_force, const SyncPlan& inc
                           " in force");
   }
   return incoming.version > in_force.version;
-}
-
-Result<uint64_t> parse_size(std::string_view text) {
-  auto bad = [&] {
-    return make_error(Errc::invalid_argument, "size",
-                      "\"" + std::string(text) + "\" is not a size like \"512\" or \"2MiB\"");
-  };
-  size_t i = 0;
-  uint64_t n = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    if (n > (UINT64_MAX - 9) / 10) return bad();
-    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
-    ++i;
-  }
-  if (i == 0) return bad();
-  std::string_view unit = text.substr(i);
-  uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1ull << 10;
-  else if (unit == "MiB") mult = 1ull << 20;
-  else if (unit == "GiB") mult = 1ull << 30;
-  else if (unit == "KB") mult = 1000;
-  else if (unit == "MB") mult = 1000 * 1000;
-  else if (unit == "GB") mult = 1000 * 1000 * 1000;
-  else return bad();
-  if (n != 0 && mult > UINT64_MAX / n) return bad();
-  return n * mult;
-}
-
-Result<std::chrono::seconds> parse_duration(std::string_view text) {
-  auto bad = [&] {
-    return make_error(Errc::invalid_argument, "duration",
-                      "\"" + std::string(text) + "\" is not a duration like \"90s\" or \"1h30m\"");
-  };
-  if (text.empty()) return bad();
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    int64_t n = 0;
-    size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (n > 1'000'000'000) return bad();
-      n = n * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (i == start || i == text.size()) return bad();
-    switch (text[i]) {
-      case 's': total += n; break;
-      case 'm': total += n * 60; break;
-      case 'h': total += n * 3600; break;
-      case 'd': total += n * 86400; break;
-      default: return bad();
-    }
-    ++i;
-  }
-  return std::chrono::seconds(total);
 }
 
 }  // namespace fleetgate::northbound

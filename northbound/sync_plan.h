@@ -93,8 +93,4 @@ Result<SyncPlan> parse_sync_plan(std::string_view json_text);
 // version is equal (nothing to do), true when the plan is newer.
 Result<bool> check_plan_succession(const SyncPlan& in_force, const SyncPlan& incoming);
 
-// "2MiB" / "512" / 1024 style sizes and "3h" / "90s" / "1h30m" style durations.
-Result<uint64_t> parse_size(std::string_view text);
-Result<std::chrono::seconds> parse_duration(std::string_view text);
-
 }  // namespace fleetgate::northbound

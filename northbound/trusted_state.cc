@@ -1,12 +1,16 @@
 #include "northbound/trusted_state.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace fleetgate::northbound {
 namespace {
 
+// The message starts with the check's name in words: "length exceeded: ...".
 Error refuse(std::string detail, std::string message) {
-  return make_error(Errc::verification, detail, detail + ": " + message);
+  std::string check = detail;
+  std::replace(check.begin(), check.end(), '_', ' ');
+  return make_error(Errc::verification, std::move(detail), check + ": " + message);
 }
 
 std::string v(uint64_t version) { return std::to_string(version); }

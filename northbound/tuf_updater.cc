@@ -134,6 +134,37 @@ Result<TargetFile> TufUpdater::target(std::string_view name) const {
   return it->second;
 }
 
+std::string TufUpdater::target_path(std::string_view name, const TargetFile& tf) const {
+  return "targets/" + (state_->root().consistent_snapshot ? consistent_target_path(name, tf.sha256)
+                                                          : std::string(name));
+}
+
+Result<std::string> TufUpdater::fetch_target_bytes(std::string_view name, uint64_t max_bytes) {
+  FG_ASSIGN_OR_RETURN(TargetFile tf, target(name));
+  if (tf.length > max_bytes) {
+    return make_error(Errc::verification, "length_exceeded",
+                      "length exceeded: target " + std::string(name) + " is signed as " +
+                          std::to_string(tf.length) + " bytes, more than " +
+                          std::to_string(max_bytes) + " allowed");
+  }
+  auto bytes = fetch_all(origin_, target_path(name, tf), tf.length);
+  if (!bytes.ok()) {
+    Error e = bytes.take_error();
+    if (e.detail == "length_exceeded") {
+      return make_error(Errc::verification, "length_exceeded",
+                        "length exceeded: target " + std::string(name) +
+                            " is longer than its signed " + std::to_string(tf.length) + " bytes");
+    }
+    return about(std::move(e), name);
+  }
+  if (bytes->size() != tf.length || Sha256::of(*bytes) != tf.sha256) {
+    return make_error(Errc::verification, "hash_mismatch",
+                      "hash mismatch: target " + std::string(name) +
+                          " does not match its signed length and SHA-256");
+  }
+  return bytes;
+}
+
 Result<cache::ArtifactInfo> TufUpdater::fetch_target(std::string_view name) {
   FG_ASSIGN_OR_RETURN(TargetFile tf, target(name));
   auto begun = store_.begin_ingest(tf.sha256, tf.length, name);
@@ -143,9 +174,7 @@ Result<cache::ArtifactInfo> TufUpdater::fetch_target(std::string_view name) {
     return store_.stat(tf.sha256);
   }
   std::unique_ptr<cache::Ingest> ingest = std::move(begun).value();
-  const std::string path = "targets/" + (state_->root().consistent_snapshot
-                                             ? consistent_target_path(name, tf.sha256)
-                                             : std::string(name));
+  const std::string path = target_path(name, tf);
   Status fetched = origin_.fetch(path, ingest->offset(), tf.length,
                                  [&](std::span<const uint8_t> piece) { return ingest->append(piece); });
   if (!fetched.ok()) {

@@ -49,12 +49,17 @@ class TufUpdater {
   // only given the name.
   Result<cache::ArtifactInfo> fetch_target(std::string_view name);
 
+  // Reads a small target (a plan) into memory with the same length cap and SHA-256
+  // check, without adding it to the cache. Refuses targets over `max_bytes`.
+  Result<std::string> fetch_target_bytes(std::string_view name, uint64_t max_bytes);
+
   const TrustedState* state() const { return state_ ? &*state_ : nullptr; }
 
  private:
   Result<TrustedBytes> load_stored();
   Status persist(const TrustedBytes& before);
   Status refresh_root();
+  std::string target_path(std::string_view name, const TargetFile& tf) const;
 
   cache::Store& store_;
   Origin& origin_;

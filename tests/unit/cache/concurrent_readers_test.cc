@@ -18,7 +18,8 @@ TEST_CASE("concurrency: readers never see an artifact before it is complete",
   StoreFixture f;
   constexpr int kArtifacts = 6;
   std::vector<std::vector<uint8_t>> artifacts;
-  for (int i = 0; i < kArtifacts; ++i) artifacts.push_back(random_bytes(3 * kChunkSize + i, 70 + i));
+  for (int i = 0; i < kArtifacts; ++i)
+    artifacts.push_back(random_bytes(3 * kChunkSize + i, 70 + i));
 
   std::atomic<bool> writer_done{false};
   std::atomic<int> partial_seen{0}, complete_reads{0}, errors{0};
@@ -59,8 +60,10 @@ TEST_CASE("concurrency: readers never see an artifact before it is complete",
   CHECK(complete_reads >= 3 * kArtifacts);
 }
 
-TEST_CASE("concurrency: a transfer opened on one thread is read on another while a writer "
-          "commits", "[cache][concurrency]") {
+TEST_CASE(
+    "concurrency: a transfer opened on one thread is read on another while a writer "
+    "commits",
+    "[cache][concurrency]") {
   StoreFixture f;
   auto served = random_bytes(4 * kChunkSize, 80);
   REQUIRE(f.put(served).ok());
@@ -69,10 +72,13 @@ TEST_CASE("concurrency: a transfer opened on one thread is read on another while
   std::vector<uint8_t> got;
   bool read_ok = false;  // Catch2 v2 assertions are not thread-safe: check after join
   std::thread other([&] {
-    read_ok = (*transfer)->read(0, served.size(), [&](std::span<const uint8_t> s) {
-                             got.insert(got.end(), s.begin(), s.end());
-                             return true;
-                           }).ok();
+    read_ok = (*transfer)
+                  ->read(0, served.size(),
+                         [&](std::span<const uint8_t> s) {
+                           got.insert(got.end(), s.begin(), s.end());
+                           return true;
+                         })
+                  .ok();
   });
   for (int i = 0; i < 4; ++i) REQUIRE(f.put(random_bytes(kChunkSize + i, 81 + i)).ok());
   other.join();

@@ -43,18 +43,26 @@ class DoomedChild {
 
   // Returns the last reported value (or nullopt), after the child is dead.
   std::optional<uint64_t> kill_after(int reports) {
+    std::optional<uint64_t> last = wait_for(reports);
+    kill();
+    return last;
+  }
+  // Reads up to `reports` reports; returns the last one seen.
+  std::optional<uint64_t> wait_for(int reports) {
     std::optional<uint64_t> last;
     for (int i = 0; i < reports; ++i) {
       uint64_t v = 0;
       if (::read(fds_[0], &v, sizeof v) != sizeof v) break;  // the child finished first
       last = v;
     }
+    return last;
+  }
+  void kill() {
     ::kill(pid_, SIGKILL);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     killed_ = WIFSIGNALED(status);
     if (!killed_) exit_code_ = WEXITSTATUS(status);
-    return last;
   }
   bool killed() const { return killed_; }
   int exit_code() const { return exit_code_; }
@@ -67,7 +75,8 @@ class DoomedChild {
 };
 
 // Every visible artifact must read back as `expected` and verify.
-void check_visible_artifacts(Store& store, const std::map<Sha256Digest, std::vector<uint8_t>>& expected) {
+void check_visible_artifacts(Store& store,
+                             const std::map<Sha256Digest, std::vector<uint8_t>>& expected) {
   auto all = store.list();
   REQUIRE(all.ok());
   for (const auto& info : *all) {
@@ -84,10 +93,13 @@ void check_visible_artifacts(Store& store, const std::map<Sha256Digest, std::vec
     auto rd = store.open_read(info.sha256);
     REQUIRE(rd.ok());
     std::vector<uint8_t> got;
-    REQUIRE((*rd)->read(0, info.length, [&](std::span<const uint8_t> s) {
-                   got.insert(got.end(), s.begin(), s.end());
-                   return true;
-                 }).ok());
+    REQUIRE((*rd)
+                ->read(0, info.length,
+                       [&](std::span<const uint8_t> s) {
+                         got.insert(got.end(), s.begin(), s.end());
+                         return true;
+                       })
+                .ok());
     CHECK(got == it->second);
   }
   auto failed = store.verify(std::nullopt);
@@ -157,8 +169,7 @@ TEST_CASE("crash: SIGKILL during ingest never shows a partial artifact and resum
   CHECK(resumed_with_progress > 3);
 }
 
-TEST_CASE("crash: SIGKILL during eviction leaves each artifact whole or gone",
-          "[cache][crash]") {
+TEST_CASE("crash: SIGKILL during eviction leaves each artifact whole or gone", "[cache][crash]") {
   StoreFixture f;
   std::mt19937 rng(4242);
   constexpr int kIterations = 24;
@@ -207,6 +218,37 @@ TEST_CASE("crash: SIGKILL during eviction leaves each artifact whole or gone",
       }
     }
   }
+}
+
+TEST_CASE("crash: reader slots of a killed process are cleared at open", "[cache][crash]") {
+  StoreFixture f;
+  auto bytes = random_bytes(1000, 90);
+  REQUIRE(f.put(bytes).ok());
+  f.store.reset();
+  StoreOptions options = f.options;
+  // The first process to open an environment resets its reader table anyway, so another
+  // process (a running daemon, say) keeps it open while a reader dies.
+  DoomedChild daemon([&](const std::function<void(uint64_t)>& report) {
+    auto store = open_lmdb_store(options);
+    if (!store.ok()) return 10;
+    report(1);
+    for (;;) ::pause();
+  });
+  REQUIRE(daemon.wait_for(1) == std::optional<uint64_t>(1));
+  DoomedChild reader([&](const std::function<void(uint64_t)>& report) {
+    auto store = open_lmdb_store(options);
+    if (!store.ok()) return 10;
+    auto rd = (*store)->open_transfer(digest_of(bytes));
+    if (!rd.ok()) return 11;
+    report(1);
+    for (;;) ::pause();  // holds its read transaction until killed
+  });
+  REQUIRE(reader.kill_after(1) == std::optional<uint64_t>(1));
+  REQUIRE(reader.killed());
+  f.reopen();
+  daemon.kill();
+  CHECK(f.store->stats()->stale_readers_cleared == 1);
+  CHECK(*f.get(digest_of(bytes)) == bytes);
 }
 
 }  // namespace

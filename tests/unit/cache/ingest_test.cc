@@ -115,8 +115,7 @@ TEST_CASE("ingest: a SHA-256 mismatch at finish discards everything",
   CHECK(f.store->list()->empty());
 }
 
-TEST_CASE("ingest: finish before all bytes arrived is refused and resumable",
-          "[cache][ingest]") {
+TEST_CASE("ingest: finish before all bytes arrived is refused and resumable", "[cache][ingest]") {
   StoreFixture f;
   auto bytes = random_bytes(1000, 9);
   auto ing = f.store->begin_ingest(digest_of(bytes), bytes.size(), "");

@@ -16,9 +16,8 @@ TEST_CASE("kv: a missing key reads as nullopt", "[cache][kv]") {
 
 TEST_CASE("kv: a batch writes and deletes across tables in one go", "[cache][kv]") {
   StoreFixture f;
-  std::vector<KvWrite> batch = {{Table::plans, "plan/1", "a"},
-                                {Table::devices, "dev/1", "b"},
-                                {Table::plans, "plan/2", "c"}};
+  std::vector<KvWrite> batch = {
+      {Table::plans, "plan/1", "a"}, {Table::devices, "dev/1", "b"}, {Table::plans, "plan/2", "c"}};
   REQUIRE(f.store->kv_write(batch).ok());
   CHECK(f.store->kv_get(Table::plans, "plan/1")->value() == "a");
   CHECK(f.store->kv_get(Table::devices, "dev/1")->value() == "b");
@@ -43,8 +42,10 @@ TEST_CASE("kv: a batch with one bad key writes nothing", "[cache][kv]") {
 
 TEST_CASE("kv: scan returns keys with a prefix, in order, up to a limit", "[cache][kv]") {
   StoreFixture f;
-  std::vector<KvWrite> batch = {{Table::outbox, "b/2", "x"}, {Table::outbox, "a/1", "y"},
-                                {Table::outbox, "b/1", "z"}, {Table::outbox, "b/3", "w"},
+  std::vector<KvWrite> batch = {{Table::outbox, "b/2", "x"},
+                                {Table::outbox, "a/1", "y"},
+                                {Table::outbox, "b/1", "z"},
+                                {Table::outbox, "b/3", "w"},
                                 {Table::outbox, "c/1", "v"}};
   REQUIRE(f.store->kv_write(batch).ok());
   auto all_b = f.store->kv_scan(Table::outbox, "b/");

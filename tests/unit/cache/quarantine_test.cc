@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "cache/store_testing.h"
+#include "common/log.h"
 #include "tests/unit/cache/store_fixture.h"
 
 namespace fleetgate::cache {
@@ -18,6 +19,7 @@ TEST_CASE("quarantine: a flipped byte fails the read and the artifact is never s
   REQUIRE(f.put(bytes, "fw.bin").ok());
   REQUIRE(corrupt_chunk_for_test(*f.store, sha, 2, 12345).ok());
 
+  LogCapture log;
   auto rd = f.store->open_read(sha);
   REQUIRE(rd.ok());
   // Chunks before the damaged one are served; the damaged one never is.
@@ -30,6 +32,7 @@ TEST_CASE("quarantine: a flipped byte fails the read and the artifact is never s
   CHECK(s.error().code == Errc::corrupt);
   CHECK(served == 2 * kChunkSize);
   rd.value().reset();
+  CHECK(log.contains({"level=warn", "quarantined", sha.hex(), "chunk 2"}));
 
   CHECK(f.store->stat(sha)->state == ArtifactState::quarantined);
   auto again = f.store->open_read(sha);

@@ -6,10 +6,10 @@
 namespace fleetgate::cache {
 namespace {
 
+using std::chrono::minutes;
 using testing::digest_of;
 using testing::random_bytes;
 using testing::StoreFixture;
-using std::chrono::minutes;
 
 constexpr uint64_t kQuota = 4 * kChunkSize;  // 1 MiB
 
@@ -78,8 +78,7 @@ TEST_CASE("quota: pinned artifacts are kept and a full cache says so", "[cache][
   CHECK(f.store->evict(digest_of(b)).ok());
 }
 
-TEST_CASE("quota: an artifact larger than the whole quota is refused up front",
-          "[cache][quota]") {
+TEST_CASE("quota: an artifact larger than the whole quota is refused up front", "[cache][quota]") {
   StoreFixture f(kQuota);
   auto r = f.store->begin_ingest(digest_of(random_bytes(1, 58)), kQuota + 1, "");
   REQUIRE_FALSE(r.ok());

@@ -19,7 +19,8 @@ TEST_CASE("resume: an interrupted ingest continues from its last committed chunk
     auto ing = f.store->begin_ingest(sha, bytes.size(), "fw.bin");
     REQUIRE(ing.ok());
     // 2.5 chunks: two are committed, the half chunk is lost with the process.
-    REQUIRE((*ing)->append(std::span<const uint8_t>(bytes).first(2 * kChunkSize + kChunkSize / 2))
+    REQUIRE((*ing)
+                ->append(std::span<const uint8_t>(bytes).first(2 * kChunkSize + kChunkSize / 2))
                 .ok());
   }
   f.reopen();

@@ -19,21 +19,27 @@ TEST_CASE("read: a range across chunk boundaries comes back exactly", "[cache][r
   const uint64_t len = 2 * kChunkSize + 20;
   std::vector<uint8_t> got;
   int pieces = 0;
-  REQUIRE((*rd)->read(off, len, [&](std::span<const uint8_t> s) {
-                 got.insert(got.end(), s.begin(), s.end());
-                 ++pieces;
-                 return true;
-               }).ok());
+  REQUIRE((*rd)
+              ->read(off, len,
+                     [&](std::span<const uint8_t> s) {
+                       got.insert(got.end(), s.begin(), s.end());
+                       ++pieces;
+                       return true;
+                     })
+              .ok());
   CHECK(pieces == 4);  // 10 bytes, a whole chunk, a chunk, then 10 bytes
   CHECK(std::equal(got.begin(), got.end(), bytes.begin() + off));
   CHECK(got.size() == len);
 
   // The tail of the last chunk.
   std::vector<uint8_t> tail;
-  REQUIRE((*rd)->read(bytes.size() - 5, 5, [&](std::span<const uint8_t> s) {
-                 tail.insert(tail.end(), s.begin(), s.end());
-                 return true;
-               }).ok());
+  REQUIRE((*rd)
+              ->read(bytes.size() - 5, 5,
+                     [&](std::span<const uint8_t> s) {
+                       tail.insert(tail.end(), s.begin(), s.end());
+                       return true;
+                     })
+              .ok());
   CHECK(std::equal(tail.begin(), tail.end(), bytes.end() - 5));
 }
 
@@ -45,14 +51,20 @@ TEST_CASE("read: spans point into the map, not into copies", "[cache][read]") {
   REQUIRE(rd.ok());
   const uint8_t* first = nullptr;
   const uint8_t* second = nullptr;
-  REQUIRE((*rd)->read(100, 10, [&](std::span<const uint8_t> s) {
-                 first = s.data();
-                 return true;
-               }).ok());
-  REQUIRE((*rd)->read(100, 10, [&](std::span<const uint8_t> s) {
-                 second = s.data();
-                 return true;
-               }).ok());
+  REQUIRE((*rd)
+              ->read(100, 10,
+                     [&](std::span<const uint8_t> s) {
+                       first = s.data();
+                       return true;
+                     })
+              .ok());
+  REQUIRE((*rd)
+              ->read(100, 10,
+                     [&](std::span<const uint8_t> s) {
+                       second = s.data();
+                       return true;
+                     })
+              .ok());
   // Two reads of one range yield the very same address: the bytes are not copied.
   CHECK(first == second);
   CHECK(first != nullptr);
@@ -66,10 +78,13 @@ TEST_CASE("read: the sink can stop early and out-of-range reads are refused", "[
   auto rd = f.store->open_read(digest_of(bytes));
   REQUIRE(rd.ok());
   int calls = 0;
-  REQUIRE((*rd)->read(0, bytes.size(), [&](std::span<const uint8_t>) {
-                 ++calls;
-                 return false;
-               }).ok());
+  REQUIRE((*rd)
+              ->read(0, bytes.size(),
+                     [&](std::span<const uint8_t>) {
+                       ++calls;
+                       return false;
+                     })
+              .ok());
   CHECK(calls == 1);
   Status s = (*rd)->read(bytes.size() - 1, 2, [](std::span<const uint8_t>) { return true; });
   REQUIRE_FALSE(s.ok());
@@ -85,10 +100,13 @@ TEST_CASE("read: a reader keeps its snapshot while the artifact is evicted", "[c
   REQUIRE(f.store->evict(digest_of(bytes)).ok());
   CHECK(f.store->open_read(digest_of(bytes)).error().code == Errc::not_found);
   std::vector<uint8_t> got;
-  REQUIRE((*rd)->read(0, bytes.size(), [&](std::span<const uint8_t> s) {
-                 got.insert(got.end(), s.begin(), s.end());
-                 return true;
-               }).ok());
+  REQUIRE((*rd)
+              ->read(0, bytes.size(),
+                     [&](std::span<const uint8_t> s) {
+                       got.insert(got.end(), s.begin(), s.end());
+                       return true;
+                     })
+              .ok());
   CHECK(got == bytes);
 }
 

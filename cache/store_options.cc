@@ -1,0 +1,13 @@
+#include "cache/store.h"
+
+namespace fleetgate::cache {
+
+StoreOptions store_options_for(const config::Config& config, const Clock& clock) {
+  StoreOptions o;
+  o.dir = config.state_dir + "/cache";
+  o.quota_bytes = config.cache.quota;
+  o.clock = &clock;
+  return o;
+}
+
+}  // namespace fleetgate::cache

@@ -1,0 +1,183 @@
+#include "gateway/daemon.h"
+
+#include <csignal>
+#include <filesystem>
+#include <system_error>
+
+#include "common/log.h"
+#include "common/units.h"
+
+namespace fleetgate::gateway {
+namespace {
+
+const Logger kLog("daemon");
+
+using namespace std::chrono_literals;
+
+// How often the drain checks whether in-flight work has finished.
+constexpr std::chrono::milliseconds kDrainPoll = 20ms;
+
+// Keys whose new values need a restart, as "http.listen, state_dir".
+std::string restart_keys(const config::Config& old_c, const config::Config& new_c) {
+  std::vector<std::string> keys;
+  if (old_c.state_dir != new_c.state_dir) keys.push_back("state_dir");
+  if (old_c.site != new_c.site) keys.push_back("site");
+  if (!(old_c.northbound == new_c.northbound)) keys.push_back("northbound");
+  if (!(old_c.cache == new_c.cache)) keys.push_back("cache");
+  if (!(old_c.http == new_c.http)) keys.push_back("http");
+  if (!(old_c.coap == new_c.coap)) keys.push_back("coap");
+  if (!(old_c.devices == new_c.devices)) keys.push_back("devices");
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+}  // namespace
+
+void apply_log_config(const config::LogConfig& log) {
+  set_log_level(log.level);
+  set_log_format(log.format);
+}
+
+Daemon::Daemon(uv::Loop& loop, const Clock& clock, config::Config config, std::string config_path)
+    : loop_(loop),
+      clock_(clock),
+      config_(std::move(config)),
+      config_path_(std::move(config_path)) {}
+
+Daemon::~Daemon() = default;
+
+void Daemon::add_service(std::unique_ptr<Service> service) {
+  services_.push_back(std::move(service));
+}
+
+Status Daemon::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  if (ec) {
+    return make_error(
+        Errc::io, "state_dir",
+        "cannot create the state directory '" + config_.state_dir + "': " + ec.message());
+  }
+  FG_TRY(start_http());
+
+  auto add_signal = [this](int signum, std::function<void()> fn) -> Status {
+    auto w = std::make_unique<uv::SignalWatcher>(loop_);
+    FG_TRY(w->start(signum, std::move(fn)));
+    signals_.push_back(std::move(w));
+    return ok_status();
+  };
+  FG_TRY(add_signal(SIGTERM, [this] { request_stop("SIGTERM"); }));
+  FG_TRY(add_signal(SIGINT, [this] { request_stop("SIGINT"); }));
+  FG_TRY(add_signal(SIGHUP, [this] { (void)reload(); }));
+  services_open_ = services_.size();
+
+  std::string listening;
+  for (const auto& a : http_addresses_) listening += (listening.empty() ? "" : " ") + a;
+  kLog.info("gateway started",
+            {{"http", listening},
+             {"state_dir", config_.state_dir},
+             {"config", config_path_.empty() ? std::string("(built-in)") : config_path_},
+             {"shutdown_grace", format_duration(config_.shutdown_grace)}});
+  return ok_status();
+}
+
+Status Daemon::start_http() {
+  // The device-facing HTTP server (southbound/http_server.h) is started here, one per
+  // [http] listen address, and registered with add_service() so it drains on SIGTERM.
+  // Until that server is on main, the gateway starts without HTTP listeners.
+  if (!config_.http.listen.empty()) {
+    kLog.warn("HTTP server not built in yet; [http] listen is ignored",
+              {{"listen", config_.http.listen.front()}});
+  }
+  return ok_status();
+}
+
+void Daemon::request_stop(std::string_view reason) {
+  if (finished_) return;
+  if (stopping_) {
+    kLog.warn("second stop request: ending in-flight work now", {{"signal", reason}});
+    finish(/*forced=*/true);
+    return;
+  }
+  stopping_ = true;
+  size_t in_flight = 0;
+  for (auto& s : services_) {
+    s->stop_accepting();
+    in_flight += s->in_flight();
+  }
+  kLog.info("stopping: no longer accepting", {{"signal", reason},
+                                              {"in_flight", in_flight},
+                                              {"grace", format_duration(config_.shutdown_grace)}});
+  grace_timer_ = std::make_unique<uv::Timer>(loop_);
+  grace_timer_->start(config_.shutdown_grace, [this] { finish(/*forced=*/true); });
+  drain_poll_ = std::make_unique<uv::Timer>(loop_);
+  drain_poll_->start(
+      0ms, [this] { check_drained(); }, kDrainPoll);
+}
+
+void Daemon::check_drained() {
+  for (auto& s : services_) {
+    if (s->in_flight() > 0) return;
+  }
+  finish(/*forced=*/false);
+}
+
+void Daemon::finish(bool forced) {
+  if (finished_) return;
+  finished_ = true;
+  size_t left = 0;
+  for (auto& s : services_) left += s->in_flight();
+  if (forced && left > 0) {
+    kLog.warn("shutdown grace over: aborting in-flight work", {{"in_flight", left}});
+  }
+  // Destroying the timers and watchers from inside their own callbacks is safe: the
+  // wrappers free their handles in the close callbacks.
+  grace_timer_.reset();
+  drain_poll_.reset();
+  signals_.clear();
+  if (services_.empty()) {
+    kLog.info("stopped");
+    return;
+  }
+  for (auto& s : services_) {
+    s->shut_down([this] {
+      if (--services_open_ == 0) kLog.info("stopped");
+    });
+  }
+}
+
+Status Daemon::reload() {
+  if (config_path_.empty()) {
+    kLog.warn("SIGHUP ignored: running on the built-in configuration, no file to reload");
+    return make_error(Errc::unsupported, "no_config_file", "no configuration file to reload");
+  }
+  auto loaded = config::load_config(config_path_);
+  if (!loaded.ok()) {
+    metrics_
+        .counter("fleetgate_config_reloads_total", "Configuration reloads by outcome.",
+                 {{"result", "error"}})
+        .inc();
+    kLog.error("configuration reload failed; the configuration in force stays",
+               {{"error", loaded.error().message}});
+    return loaded.take_error();
+  }
+  std::string restart = restart_keys(config_, *loaded);
+  // Only what can change while running is taken over; the rest stays as started.
+  apply_log_config(loaded->log);
+  config_.log = loaded->log;
+  config_.shutdown_grace = loaded->shutdown_grace;
+  metrics_
+      .counter("fleetgate_config_reloads_total", "Configuration reloads by outcome.",
+               {{"result", "ok"}})
+      .inc();
+  if (restart.empty()) {
+    kLog.info("configuration reloaded", {{"file", config_path_}});
+  } else {
+    kLog.warn("configuration reloaded; some changes take effect only after a restart",
+              {{"file", config_path_}, {"restart_needed", restart}});
+  }
+  return ok_status();
+}
+
+}  // namespace fleetgate::gateway

@@ -1,0 +1,38 @@
+// One sync cycle: refresh the trusted metadata, take this site's plan in force if a
+// newer one is signed, fetch what it says to pre-fetch, and pin it.
+//
+// The plan in force is kept in the store's plans table under the site name; pins are
+// owned by "plan:<site>".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cache/store.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "northbound/origin.h"
+#include "northbound/tuf_updater.h"
+
+namespace fleetgate::northbound {
+
+struct SyncRequest {
+  std::string site;
+  std::string initial_root;  // bytes of the out-of-band trust root
+  UpdaterLimits limits;
+};
+
+struct SyncOutcome {
+  std::optional<uint64_t> plan_version;  // the plan in force after the cycle
+  bool plan_changed = false;
+  size_t fetched = 0;  // targets downloaded in this cycle
+  size_t pinned = 0;   // targets pinned by the plan in force
+};
+
+// Refusals keep their Errc::verification / Errc::unsupported detail ("rollback" for a
+// plan whose version goes backwards); an unreachable origin is Errc::network.
+Result<SyncOutcome> run_sync_once(cache::Store& store, Origin& origin, const Clock& clock,
+                                  const SyncRequest& request);
+
+}  // namespace fleetgate::northbound

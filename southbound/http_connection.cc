@@ -1,0 +1,269 @@
+#include "southbound/http_connection.h"
+
+#include <algorithm>
+
+#include "common/http_head_writer.h"
+#include "southbound/http_server.h"
+
+namespace fleetgate::southbound {
+
+namespace {
+constexpr uint64_t kLingerMs = 2000;
+
+std::string peer_ip(uv_tcp_t* tcp) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  char ip[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET) {
+    uv_ip4_name(reinterpret_cast<sockaddr_in*>(&ss), ip, sizeof ip);
+  } else {
+    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&ss), ip, sizeof ip);
+  }
+  return ip;
+}
+
+uv_buf_t buf_of(const std::string& s) {
+  return uv_buf_init(const_cast<char*>(s.data()), static_cast<unsigned>(s.size()));
+}
+}  // namespace
+
+HttpConnection::HttpConnection(HttpServer& server)
+    : server_(server), parser_(http::Parser::Kind::request, server.options().limits) {}
+
+HttpConnection::~HttpConnection() = default;
+
+HttpConnection* HttpConnection::accept(HttpServer& server, uv_stream_t* listener) {
+  auto* c = new HttpConnection(server);
+  uv_tcp_init(server.loop(), &c->tcp_);
+  uv_timer_init(server.loop(), &c->timer_);
+  c->tcp_.data = c;
+  c->timer_.data = c;
+  c->open_handles_ = 2;
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&c->tcp_)) != 0) {
+    c->close();
+    return c;
+  }
+  uv_tcp_nodelay(&c->tcp_, 1);
+  c->peer_ = peer_ip(&c->tcp_);
+  return c;
+}
+
+void HttpConnection::close() {
+  if (closing_) return;
+  closing_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &HttpConnection::on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &HttpConnection::on_closed);
+}
+
+void HttpConnection::on_closed(uv_handle_t* h) {
+  auto* c = static_cast<HttpConnection*>(h->data);
+  if (--c->open_handles_ > 0) return;
+  HttpServer& server = c->server_;
+  std::string peer = std::move(c->peer_);
+  server.forget(c, peer);
+  delete c;  // drops any blob reader only now: cancelled writes pointed into its map
+}
+
+void HttpConnection::start_reading() {
+  if (closing_ || reading_) return;
+  if (phase_ != Phase::lingering) set_phase(Phase::idle);
+  if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &HttpConnection::on_alloc,
+                    &HttpConnection::on_read) != 0) {
+    close();
+    return;
+  }
+  reading_ = true;
+}
+
+void HttpConnection::set_phase(Phase p) {
+  phase_ = p;
+  const HttpServerOptions& o = server_.options();
+  std::chrono::milliseconds t{0};
+  switch (p) {
+    case Phase::idle: t = o.idle_timeout; break;
+    case Phase::head: t = o.head_timeout; break;
+    case Phase::body: t = o.body_timeout; break;
+    case Phase::sending: t = o.send_timeout; break;
+    case Phase::lingering: t = std::chrono::milliseconds(kLingerMs); break;
+  }
+  uv_timer_start(&timer_, &HttpConnection::on_timer, static_cast<uint64_t>(t.count()), 0);
+}
+
+void HttpConnection::on_timer(uv_timer_t* t) {
+  auto* c = static_cast<HttpConnection*>(t->data);
+  if (c->closing_) return;
+  c->server_.mutable_stats().timeouts++;
+  if (c->phase_ == Phase::head || c->phase_ == Phase::body) {
+    c->reject(408, "request not received in time");
+  } else {
+    c->close();  // idle keep-alive, a stalled reader, or the end of lingering
+  }
+}
+
+void HttpConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<HttpConnection*>(h->data);
+  *buf = c->server_.read_buffer();
+}
+
+void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* c = static_cast<HttpConnection*>(s->data);
+  if (c->closing_) return;
+  if (n < 0) {
+    c->close();  // EOF or error; a half-received request is dropped
+    return;
+  }
+  if (n == 0) return;
+  if (c->phase_ == Phase::lingering) return;  // draining after our final response
+  c->consume(std::string_view(buf->base, static_cast<size_t>(n)));
+}
+
+void HttpConnection::consume(std::string_view data) {
+  while (!data.empty() && !closing_ && phase_ != Phase::sending && phase_ != Phase::lingering) {
+    if (phase_ == Phase::idle) set_phase(Phase::head);
+    auto consumed = parser_.feed(data);
+    if (!consumed.ok()) {
+      reject(http::status_for(consumed.error()), consumed.error().message);
+      return;
+    }
+    data.remove_prefix(*consumed);
+    if (parser_.message_complete()) {
+      pending_.assign(data.data(), data.size());  // at most one read buffer
+      dispatch();
+      return;
+    }
+    if (parser_.head_complete() && phase_ == Phase::head) set_phase(Phase::body);
+  }
+}
+
+void HttpConnection::dispatch() {
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));  // backpressure while we answer
+    reading_ = false;
+  }
+  set_phase(Phase::sending);
+  server_.mutable_stats().requests++;
+  const http::Message& request = parser_.message();
+  RequestContext context;
+  context.peer_address = peer_;
+  HttpReply reply = server_.handler().handle(request, context);
+  respond(std::move(reply), request.method == "HEAD");
+}
+
+void HttpConnection::reject(int status, std::string_view message) {
+  server_.mutable_stats().bad_requests++;
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+  set_phase(Phase::sending);
+  HttpReply reply = HttpReply::text(status, message);
+  reply.close_connection = true;
+  respond(std::move(reply), false);
+}
+
+void HttpConnection::respond(HttpReply reply, bool head_request) {
+  const http::Message& request = parser_.message();
+  keep_alive_ = request.keep_alive && !reply.close_connection && parser_.message_complete();
+  auto w = http::HeadWriter::response(reply.status);
+  for (const http::Header& h : reply.headers) w.add(h.name, h.value);
+  w.add("Date", server_.date_header());
+  uint64_t length = reply.blob ? reply.blob_length
+                               : (reply.head_length ? *reply.head_length : reply.body.size());
+  if (reply.status != 204 && reply.status != 304) w.add("Content-Length", length);
+  if (!keep_alive_) {
+    w.add("Connection", "close");
+  } else if (request.version_minor == 0) {
+    w.add("Connection", "keep-alive");
+  }
+  out_head_ = std::move(w).finish();
+  bufs_.clear();
+  bufs_.push_back(buf_of(out_head_));
+  if (!head_request && reply.status != 204 && reply.status != 304) {
+    out_body_ = std::move(reply.body);
+    if (!out_body_.empty()) bufs_.push_back(buf_of(out_body_));
+    if (reply.blob && reply.blob_length > 0) {
+      blob_ = std::move(reply.blob);
+      blob_pos_ = reply.blob_offset;
+      blob_end_ = reply.blob_offset + reply.blob_length;
+      send_next_window();  // the head goes out with the first window
+      return;
+    }
+  }
+  write(bufs_.data(), static_cast<unsigned>(bufs_.size()));
+}
+
+void HttpConnection::send_next_window() {
+  uint64_t len = std::min(server_.options().send_window, blob_end_ - blob_pos_);
+  // Zero-copy: each span points into the LMDB map, valid while blob_ holds its txn.
+  Status read = blob_->read(blob_pos_, len, [this](std::span<const uint8_t> span) {
+    bufs_.push_back(uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(span.data())),
+                                static_cast<unsigned>(span.size())));
+    return true;
+  });
+  if (!read.ok()) {
+    // Corrupt chunk (now quarantined): the client sees a short body and retries.
+    close();
+    return;
+  }
+  blob_pos_ += len;
+  server_.mutable_stats().body_bytes_sent += len;
+  write(bufs_.data(), static_cast<unsigned>(bufs_.size()));
+}
+
+void HttpConnection::write(const uv_buf_t* bufs, unsigned n) {
+  write_req_.data = this;
+  if (uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n,
+               &HttpConnection::on_write) != 0) {
+    close();
+  }
+}
+
+void HttpConnection::on_write(uv_write_t* req, int status) {
+  auto* c = static_cast<HttpConnection*>(req->data);
+  if (c->closing_) return;
+  if (status < 0) {
+    c->close();
+    return;
+  }
+  c->bufs_.clear();
+  if (c->blob_ && c->blob_pos_ < c->blob_end_) {
+    c->set_phase(Phase::sending);  // progress: restart the send timeout
+    c->send_next_window();
+    return;
+  }
+  c->finish_response();
+}
+
+void HttpConnection::finish_response() {
+  blob_.reset();  // ends the read transaction before we go back to the loop idle
+  std::string().swap(out_head_);
+  std::string().swap(out_body_);
+  if (!keep_alive_) {
+    linger();
+    return;
+  }
+  parser_.next();
+  set_phase(Phase::idle);
+  std::string input;
+  input.swap(pending_);
+  consume(input);
+  if (!closing_ && phase_ != Phase::sending && phase_ != Phase::lingering) start_reading();
+}
+
+void HttpConnection::linger() {
+  // Send FIN, then read and drop what the client still sends for a moment, so that
+  // unread request bytes do not make the kernel answer with RST and lose our response.
+  set_phase(Phase::lingering);
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
+                  &HttpConnection::on_shutdown) != 0) {
+    close();
+    return;
+  }
+  start_reading();
+}
+
+void HttpConnection::on_shutdown(uv_shutdown_t*, int) {}
+
+}  // namespace fleetgate::southbound

@@ -1,0 +1,81 @@
+// One accepted HTTP connection. Owns its uv_tcp_t and uv_timer_t; deletes itself after
+// both close callbacks have run (libuv handle memory must outlive uv_close).
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/http_parser.h"
+#include "southbound/http_reply.h"
+
+namespace fleetgate::southbound {
+
+class HttpServer;
+
+class HttpConnection {
+ public:
+  // Takes over an accepted socket from the server; the server counts it.
+  static HttpConnection* accept(HttpServer& server, uv_stream_t* listener);
+  // Closes now, cancelling any write in flight. Idempotent.
+  void close();
+  const std::string& peer() const { return peer_; }
+  // Starts serving requests (after the server's caps have admitted the connection).
+  void start_reading();
+
+ private:
+  enum class Phase {
+    idle,      // waiting for the first byte of a request
+    head,      // request head arriving
+    body,      // request body arriving
+    sending,   // reading stopped, a response is being written
+    lingering  // final response sent, FIN sent, draining input briefly before closing
+  };
+
+  explicit HttpConnection(HttpServer& server);
+  ~HttpConnection();
+
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+  static void on_closed(uv_handle_t* h);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+
+  void consume(std::string_view data);
+  void set_phase(Phase p);
+  void dispatch();
+  void respond(HttpReply reply, bool head_request);
+  void reject(int status, std::string_view message);
+  void send_next_window();
+  void finish_response();
+  void write(const uv_buf_t* bufs, unsigned n);
+  void linger();
+
+  HttpServer& server_;
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  int open_handles_ = 0;
+  bool closing_ = false;
+  bool reading_ = false;
+  Phase phase_ = Phase::idle;
+  std::string peer_;
+  http::Parser parser_;
+  std::string pending_;  // pipelined bytes received while a response was in flight
+
+  // The response in flight.
+  uv_write_t write_req_;
+  uv_shutdown_t shutdown_req_;
+  std::string out_head_;
+  std::string out_body_;
+  std::unique_ptr<cache::ArtifactReader> blob_;
+  uint64_t blob_pos_ = 0;
+  uint64_t blob_end_ = 0;
+  std::vector<uv_buf_t> bufs_;
+  bool keep_alive_ = true;
+  bool last_window_ = false;
+};
+
+}  // namespace fleetgate::southbound
