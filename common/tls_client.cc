@@ -7,7 +7,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
 #include <cstdint>
 
 namespace fleetgate::tls {
@@ -37,44 +36,21 @@ Result<std::string> pin_of(X509* cert) {
   return "sha256//" + b64;
 }
 
-bool is_ip_literal(std::string_view host) {
-  return host.find(':') != std::string_view::npos ||
-         std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-}
-
 }  // namespace
 
 Result<std::shared_ptr<ClientContext>> ClientContext::create(const ClientConfig& config) {
-  auto ctx = std::make_shared<ClientContext>();
-  ctx->ctx_.reset(SSL_CTX_new(TLS_method()));
-  if (!ctx->ctx_) return make_error(Errc::internal, "tls", "SSL_CTX_new failed: " + ssl_errors());
-  SSL_CTX* c = ctx->ctx_.get();
-  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-  SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
-  const std::string ca = config.ca_file.empty() ? std::string(kSystemCaBundle) : config.ca_file;
-  if (SSL_CTX_load_verify_locations(c, ca.c_str(), nullptr) != 1) {
-    return make_error(Errc::config, "ca_file",
-                      "cannot load CA certificates from '" + ca + "': " + ssl_errors());
-  }
-  if (!config.client_cert_file.empty() || !config.client_key_file.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(c, config.client_cert_file.c_str()) != 1) {
-      return make_error(Errc::config, "client_cert",
-                        "cannot load client certificate '" + config.client_cert_file +
-                            "': " + ssl_errors());
-    }
-    if (SSL_CTX_use_PrivateKey_file(c, config.client_key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(c) != 1) {
-      return make_error(Errc::config, "client_key",
-                        "cannot load client key '" + config.client_key_file +
-                            "' (or it does not match the certificate): " + ssl_errors());
-    }
-  }
   for (const std::string& pin : config.spki_pins) {
     if (pin.rfind("sha256//", 0) != 0 || pin.size() != 8 + 44) {
       return make_error(Errc::config, "spki_pin",
                         "pin '" + pin + "' is not sha256//<base64 of 32 bytes>");
     }
   }
+  ClientTlsOptions options;
+  options.ca_file = config.ca_file;
+  options.cert_file = config.client_cert_file;
+  options.key_file = config.client_key_file;
+  FG_ASSIGN_OR_RETURN(TlsContext tls, TlsContext::client(options));
+  auto ctx = std::make_shared<ClientContext>(std::move(tls));
   ctx->pins_ = config.spki_pins;
   return ctx;
 }
@@ -91,23 +67,13 @@ Result<std::unique_ptr<ClientSession>> ClientSession::create(std::shared_ptr<Cli
   std::unique_ptr<ClientSession> s(new ClientSession());
   s->ctx_ = std::move(ctx);
   s->host_ = std::string(host);
-  s->ssl_.reset(SSL_new(s->ctx_->raw()));
+  s->ssl_ = s->ctx_->context().new_ssl();
   if (!s->ssl_) return make_error(Errc::internal, "tls", "SSL_new failed: " + ssl_errors());
   s->rbio_ = BIO_new(BIO_s_mem());
   s->wbio_ = BIO_new(BIO_s_mem());
   SSL_set_bio(s->ssl_.get(), s->rbio_, s->wbio_);
   SSL_set_connect_state(s->ssl_.get());
-  X509_VERIFY_PARAM* param = SSL_get0_param(s->ssl_.get());
-  int ok;
-  if (is_ip_literal(s->host_)) {
-    ok = X509_VERIFY_PARAM_set1_ip_asc(param, s->host_.c_str());
-  } else {
-    ok = X509_VERIFY_PARAM_set1_host(param, s->host_.data(), s->host_.size()) &&
-         SSL_set_tlsext_host_name(s->ssl_.get(), s->host_.c_str());
-  }
-  if (!ok) {
-    return make_error(Errc::config, "host", "cannot verify TLS peer '" + s->host_ + "': " + ssl_errors());
-  }
+  FG_TRY(TlsContext::set_peer_hostname(s->ssl_.get(), s->host_));
   return s;
 }
 

@@ -8,8 +8,9 @@
 // sent for names. Optional SPKI pins ("sha256//<base64>" of the leaf's
 // SubjectPublicKeyInfo, as curl's --pinnedpubkey) are checked after the chain, so a pin
 // never replaces verification. Optional client certificate for mTLS.
-// (common/tls_stream.h was not on main when this was written; if it lands, the client
-// engine should move next to it.)
+// The SSL_CTX comes from common/tls_context.h (CA loading, client certificate, peer
+// name); this file adds the per-connection engine and the pins. (common/tls_stream.h was
+// not on main when this was written; if it lands, the engine should move next to it.)
 #pragma once
 
 #include <openssl/is_boringssl.h>
@@ -21,13 +22,12 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/tls_context.h"
 
 namespace fleetgate::tls {
 
-inline constexpr std::string_view kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
-
 struct ClientConfig {
-  std::string ca_file;                // empty: kSystemCaBundle
+  std::string ca_file;                // empty: the system bundle (common/tls_context.h)
   std::vector<std::string> spki_pins;  // "sha256//<base64>"; empty: no pinning
   std::string client_cert_file;       // PEM chain, for mTLS (with client_key_file)
   std::string client_key_file;
@@ -37,11 +37,12 @@ struct ClientConfig {
 class ClientContext {
  public:
   static Result<std::shared_ptr<ClientContext>> create(const ClientConfig& config);
-  SSL_CTX* raw() const { return ctx_.get(); }
+  explicit ClientContext(TlsContext ctx) : ctx_(std::move(ctx)) {}
+  const TlsContext& context() const { return ctx_; }
   const std::vector<std::string>& pins() const { return pins_; }
 
  private:
-  bssl::UniquePtr<SSL_CTX> ctx_;
+  TlsContext ctx_;
   std::vector<std::string> pins_;
 };
 

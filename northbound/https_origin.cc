@@ -119,6 +119,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
       }
       Error e = s.take_error();
       if (f.final_error || (e.code != Errc::network && e.code != Errc::timeout)) return e;
+      // A refused certificate or pin does not get better by asking again.
+      if (e.detail == "tls_verify" || e.detail == "tls_pin") return e;
       if (f.pos > before || f.dropped_progress) {
         if (++resumes > options_.max_resumes) return e;
         ++counters_.resumes;
