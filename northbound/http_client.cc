@@ -2,6 +2,7 @@
 
 #include <netdb.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -86,7 +87,8 @@ HttpClient::HttpClient(uv::Loop& loop, OriginUrl origin, HttpClientOptions optio
       origin_(std::move(origin)),
       options_(std::move(options)),
       deadline_(loop),
-      watchdog_(loop) {}
+      watchdog_(loop),
+      throttle_(loop) {}
 
 HttpClient::~HttpClient() {
   if (resolving_) *resolving_ = false;
@@ -255,8 +257,25 @@ void HttpClient::send_request() {
           std::to_string(options_.header_timeout.count()) + " ms");
 }
 
+void HttpClient::throttle(size_t bytes) {
+  if (!options_.wan_rate || options_.wan_rate->unlimited() || !conn_) return;
+  // libuv's monotonic clock: the same time base as the loop's timers.
+  const auto now = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(uv_hrtime()));
+  options_.wan_rate->charge(bytes, now);
+  const auto pause = options_.wan_rate->wait_for(1, now);
+  if (pause.count() <= 0) return;
+  conn_->read_stop();
+  throttle_.start(std::chrono::ceil<std::chrono::milliseconds>(pause), [this] {
+    if (!conn_) return;
+    Status s = conn_->read_start([this](std::string_view d) { on_data(d); },
+                                 [this](Status st) { on_end(std::move(st)); });
+    if (!s.ok()) fail(s.take_error());
+  });
+}
+
 void HttpClient::on_data(std::string_view data) {
   bytes_received_ += data.size();
+  throttle(data.size());
   if (!tls_) return feed(data);
   std::string plain;
   const bool was_established = tls_->established();
@@ -345,8 +364,11 @@ void HttpClient::arm(std::chrono::milliseconds timeout, std::string_view detail,
 void HttpClient::start_watchdog() {
   if (options_.min_bytes_per_s == 0) return;
   window_bytes_ = 0;
-  const uint64_t floor = options_.min_bytes_per_s *
-                         static_cast<uint64_t>(options_.watchdog_window.count()) / 1000;
+  uint64_t min_rate = options_.min_bytes_per_s;
+  if (options_.wan_rate && !options_.wan_rate->unlimited()) {
+    min_rate = std::min(min_rate, options_.wan_rate->rate() / 2);
+  }
+  const uint64_t floor = min_rate * static_cast<uint64_t>(options_.watchdog_window.count()) / 1000;
   watchdog_.start(
       options_.watchdog_window,
       [this, floor]() {
@@ -366,6 +388,7 @@ void HttpClient::start_watchdog() {
 
 void HttpClient::drop_connection() {
   conn_ready_ = false;
+  throttle_.stop();
   tls_.reset();
   if (conn_) {
     conn_->close();

@@ -110,26 +110,40 @@ class HttpsOriginImpl final : public HttpsOrigin {
     if (offset > 0) f.expected_total = max_bytes;
     uint32_t idle_attempts = 0;
     uint32_t resumes = 0;
+    bool troubled = false;
     while (true) {
       const uint64_t before = f.pos;
       Status s = attempt(f);
       if (s.ok()) {
         backoff_.reset();
+        if (options_.wan_state) options_.wan_state->record_success(troubled);
         return s;
       }
       Error e = s.take_error();
-      if (f.final_error || (e.code != Errc::network && e.code != Errc::timeout)) return e;
+      const bool link_error = e.code == Errc::network || e.code == Errc::timeout;
       // A refused certificate or pin does not get better by asking again.
-      if (e.detail == "tls_verify" || e.detail == "tls_pin") return e;
+      const bool retriable =
+          link_error && !f.final_error && e.detail != "tls_verify" && e.detail != "tls_pin";
+      if (!retriable) {
+        if (options_.wan_state) {
+          if (link_error) {
+            options_.wan_state->record_failure(e);
+          } else {
+            options_.wan_state->record_success(troubled);  // the origin answered
+          }
+        }
+        return e;
+      }
+      troubled = true;
       if (f.pos > before || f.dropped_progress) {
-        if (++resumes > options_.max_resumes) return e;
+        if (++resumes > options_.max_resumes) return give_up(std::move(e));
         ++counters_.resumes;
         idle_attempts = 0;
         kLog.info("resuming transfer",
                   {{"path", f.path}, {"offset", f.pos}, {"after", e.message}});
         continue;
       }
-      if (++idle_attempts >= options_.max_attempts) return e;
+      if (++idle_attempts >= options_.max_attempts) return give_up(std::move(e));
       auto delay = backoff_.next();
       kLog.warn("origin request failed; retrying",
                 {{"path", f.path}, {"error", e}, {"delay_ms", delay.count()}});
@@ -138,6 +152,10 @@ class HttpsOriginImpl final : public HttpsOrigin {
   }
 
  private:
+  Error give_up(Error e) {
+    if (options_.wan_state) options_.wan_state->record_failure(e);
+    return e;
+  }
   struct Fetch {
     Fetch(std::string p, uint64_t offset, uint64_t max, const Sink& s)
         : path(std::move(p)), pos(offset), max_bytes(max), sink(s) {}
@@ -353,6 +371,11 @@ Result<std::unique_ptr<HttpsOrigin>> open_https_origin(std::string_view url,
                                                        const OriginOptions& options) {
   FG_ASSIGN_OR_RETURN(OriginUrl parsed, OriginUrl::parse(url));
   OriginOptions opts = options;
+  if (opts.wan_rate > 0 && !opts.http.wan_rate) {
+    opts.http.wan_rate = std::make_shared<TokenBucket>(
+        opts.wan_rate, std::max<uint64_t>(opts.wan_rate / 4, 64 * 1024),
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(uv_hrtime())));
+  }
   if (parsed.scheme == "https" && !opts.http.tls) {
     FG_ASSIGN_OR_RETURN(opts.http.tls, tls::ClientContext::create(opts.tls));
   }

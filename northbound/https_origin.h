@@ -44,6 +44,7 @@
 #include "common/tls_client.h"
 #include "northbound/http_client.h"
 #include "northbound/origin.h"
+#include "northbound/wan_state.h"
 
 namespace fleetgate::northbound {
 
@@ -56,6 +57,9 @@ struct OriginOptions {
   std::chrono::milliseconds retry_cap{5'000};
   uint64_t seed = 0;             // backoff jitter; 0: from the random device
   std::vector<std::string> conditional_paths = {"timestamp.json"};
+  uint64_t wan_rate = 0;         // bytes/s for this origin's client, 0: unlimited (a shared
+                                 // bucket can be passed in http.wan_rate instead)
+  WanState* wan_state = nullptr; // fed with each fetch's outcome; may be null
 };
 
 // Counters of one origin (for the WAN state, metrics and tests).
