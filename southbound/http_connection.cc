@@ -46,6 +46,14 @@ HttpConnection* HttpConnection::accept(HttpServer& server, uv_stream_t* listener
   }
   uv_tcp_nodelay(&c->tcp_, 1);
   c->peer_ = peer_ip(&c->tcp_);
+  if (server.options().tls != nullptr) {
+    auto tls = TlsStream::create(server.options().tls, TlsStream::Role::server);
+    if (!tls.ok()) {
+      c->close();
+      return c;
+    }
+    c->tls_ = std::move(tls).value();
+  }
   return c;
 }
 
@@ -115,10 +123,48 @@ void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   }
   if (n == 0) return;
   if (c->phase_ == Phase::lingering) return;  // draining after our final response
-  c->consume(std::string_view(buf->base, static_cast<size_t>(n)));
+  std::string_view data(buf->base, static_cast<size_t>(n));
+  if (!c->tls_) {
+    c->consume(data);
+    return;
+  }
+  Status st = c->tls_->receive(data, [c](std::string_view plain) { c->consume(plain); });
+  if (!st.ok() || c->tls_->peer_closed()) {
+    c->flush_tls();  // a fatal alert, if BoringSSL produced one
+    c->close();
+    return;
+  }
+  c->flush_tls();  // handshake records
+}
+
+void HttpConnection::flush_tls() {
+  if (!tls_ || closing_ || !tls_->has_output()) return;
+  struct ControlWrite {
+    uv_write_t req;
+    std::string bytes;
+  };
+  auto* w = new ControlWrite;
+  w->bytes = tls_->take_output();
+  w->req.data = w;
+  uv_buf_t b = buf_of(w->bytes);
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, [](uv_write_t* req, int) {
+        delete static_cast<ControlWrite*>(req->data);
+      }) != 0) {
+    delete w;
+    close();
+  }
 }
 
 void HttpConnection::consume(std::string_view data) {
+  if (phase_ == Phase::sending) {
+    // More plaintext from a TLS record that also held the request being answered.
+    if (pending_.size() + data.size() > 64 * 1024) {
+      close();  // a client pipelining this much is not a device
+      return;
+    }
+    pending_.append(data.data(), data.size());
+    return;
+  }
   while (!data.empty() && !closing_ && phase_ != Phase::sending && phase_ != Phase::lingering) {
     if (phase_ == Phase::idle) set_phase(Phase::head);
     auto consumed = parser_.feed(data);
@@ -146,6 +192,10 @@ void HttpConnection::dispatch() {
   const http::Message& request = parser_.message();
   RequestContext context;
   context.peer_address = peer_;
+  if (tls_) {
+    context.tls = true;
+    context.client_cert_cn = tls_->peer_common_name();
+  }
   HttpReply reply = server_.handler().handle(request, context);
   respond(std::move(reply), request.method == "HEAD");
 }
@@ -194,7 +244,10 @@ void HttpConnection::respond(HttpReply reply, bool head_request) {
 }
 
 void HttpConnection::send_next_window() {
-  uint64_t len = std::min(server_.options().send_window, blob_end_ - blob_pos_);
+  // Under TLS each window is encrypted into a buffer of its own: keep it small.
+  uint64_t window = server_.options().send_window;
+  if (tls_) window = std::min<uint64_t>(window, 64 * 1024);
+  uint64_t len = std::min(window, blob_end_ - blob_pos_);
   // Zero-copy: each span points into the LMDB map, valid while blob_ holds its txn.
   Status read = blob_->read(blob_pos_, len, [this](std::span<const uint8_t> span) {
     bufs_.push_back(uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(span.data())),
@@ -213,6 +266,23 @@ void HttpConnection::send_next_window() {
 
 void HttpConnection::write(const uv_buf_t* bufs, unsigned n) {
   write_req_.data = this;
+  if (tls_) {
+    for (unsigned i = 0; i < n; ++i) {
+      auto plain = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bufs[i].base),
+                                            bufs[i].len);
+      if (!tls_->send(plain).ok()) {
+        close();
+        return;
+      }
+    }
+    tls_out_ = tls_->take_output();
+    uv_buf_t b = buf_of(tls_out_);
+    if (uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1,
+                 &HttpConnection::on_write) != 0) {
+      close();
+    }
+    return;
+  }
   if (uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n,
                &HttpConnection::on_write) != 0) {
     close();
@@ -237,6 +307,7 @@ void HttpConnection::on_write(uv_write_t* req, int status) {
 
 void HttpConnection::finish_response() {
   blob_.reset();  // ends the read transaction before we go back to the loop idle
+  std::string().swap(tls_out_);
   std::string().swap(out_head_);
   std::string().swap(out_body_);
   if (!keep_alive_) {
@@ -255,6 +326,10 @@ void HttpConnection::linger() {
   // Send FIN, then read and drop what the client still sends for a moment, so that
   // unread request bytes do not make the kernel answer with RST and lose our response.
   set_phase(Phase::lingering);
+  if (tls_) {
+    tls_->shutdown();
+    flush_tls();
+  }
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
                   &HttpConnection::on_shutdown) != 0) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/http_parser.h"
+#include "common/tls_stream.h"
 #include "southbound/http_reply.h"
 
 namespace fleetgate::southbound {
@@ -53,6 +54,7 @@ class HttpConnection {
   void finish_response();
   void write(const uv_buf_t* bufs, unsigned n);
   void linger();
+  void flush_tls();
 
   HttpServer& server_;
   uv_tcp_t tcp_;
@@ -64,6 +66,8 @@ class HttpConnection {
   std::string peer_;
   http::Parser parser_;
   std::string pending_;  // pipelined bytes received while a response was in flight
+  std::unique_ptr<TlsStream> tls_;  // null for plain HTTP
+  std::string tls_out_;             // ciphertext of the response write in flight
 
   // The response in flight.
   uv_write_t write_req_;

@@ -23,6 +23,7 @@
 #include <unordered_set>
 
 #include "common/http_parser.h"
+#include "common/tls_stream.h"
 #include "common/result.h"
 #include "southbound/device_api.h"
 #include "southbound/http_reply.h"
@@ -47,6 +48,9 @@ struct HttpServerOptions {
   unsigned max_connections_per_client = 256;
   uint64_t send_window = 256 * 1024;
   int backlog = 1024;
+  // Non-null: serve HTTPS with this context (make_tls_server_context). Not owned; it must
+  // outlive the server.
+  SSL_CTX* tls = nullptr;
 };
 
 struct HttpServerStats {

@@ -1,0 +1,160 @@
+#include "common/tls_stream.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+namespace fleetgate {
+
+namespace {
+std::string last_ssl_error() {
+  uint32_t e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+Error file_error(const std::string& what, const std::string& path) {
+  return make_error(Errc::config, "tls_files",
+                    "TLS " + what + " '" + path + "' could not be loaded: " + last_ssl_error());
+}
+}  // namespace
+
+Result<bssl::UniquePtr<SSL_CTX>> make_tls_server_context(const TlsServerFiles& files) {
+  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+  if (!ctx) return make_error(Errc::internal, "SSL_CTX_new", last_ssl_error());
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert_chain.c_str()) != 1) {
+    return file_error("certificate chain", files.cert_chain);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return file_error("private key", files.private_key);
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return file_error("private key (does not match the certificate)", files.private_key);
+  }
+  if (!files.client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx.get(), files.client_ca.c_str(), nullptr) != 1) {
+      return file_error("client CA", files.client_ca);
+    }
+    int mode = SSL_VERIFY_PEER;
+    if (files.require_client_cert) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_CTX_set_verify(ctx.get(), mode, nullptr);
+  }
+  return ctx;
+}
+
+Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
+                                                     std::string_view server_name) {
+  bssl::UniquePtr<SSL> ssl(SSL_new(ctx));
+  if (!ssl) return make_error(Errc::internal, "SSL_new", last_ssl_error());
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  if (in == nullptr || out == nullptr) {
+    BIO_free(in);
+    BIO_free(out);
+    return make_error(Errc::internal, "BIO_new", "cannot allocate TLS buffers");
+  }
+  SSL_set_bio(ssl.get(), in, out);
+  if (role == Role::server) {
+    SSL_set_accept_state(ssl.get());
+  } else {
+    SSL_set_connect_state(ssl.get());
+    if (!server_name.empty()) {
+      std::string sni(server_name);
+      SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
+    }
+  }
+  std::unique_ptr<TlsStream> s(new TlsStream(std::move(ssl)));
+  s->in_ = in;
+  s->out_ = out;
+  return s;
+}
+
+Error TlsStream::tls_error(std::string_view what) const {
+  return make_error(Errc::network, "tls", std::string(what) + ": " + last_ssl_error());
+}
+
+Status TlsStream::start() { return drive_handshake(); }
+
+Status TlsStream::drive_handshake() {
+  if (handshake_done_) return ok_status();
+  int rc = SSL_do_handshake(ssl_.get());
+  if (rc == 1) {
+    handshake_done_ = true;
+    return ok_status();
+  }
+  int err = SSL_get_error(ssl_.get(), rc);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return ok_status();
+  return tls_error("TLS handshake failed");
+}
+
+Status TlsStream::receive(std::string_view ciphertext, const PlaintextSink& sink) {
+  if (!ciphertext.empty() &&
+      BIO_write(in_, ciphertext.data(), static_cast<int>(ciphertext.size())) !=
+          static_cast<int>(ciphertext.size())) {
+    return tls_error("buffering TLS input failed");
+  }
+  FG_TRY(drive_handshake());
+  if (!handshake_done_) return ok_status();
+  char buf[16 * 1024];
+  while (true) {
+    int n = SSL_read(ssl_.get(), buf, sizeof buf);
+    if (n > 0) {
+      sink(std::string_view(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    int err = SSL_get_error(ssl_.get(), n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return ok_status();
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      peer_closed_ = true;
+      return ok_status();
+    }
+    return tls_error("TLS read failed");
+  }
+}
+
+Status TlsStream::send(std::span<const uint8_t> plaintext) {
+  if (!handshake_done_) {
+    return make_error(Errc::internal, "tls", "TLS send before the handshake completed");
+  }
+  size_t done = 0;
+  while (done < plaintext.size()) {
+    size_t n = std::min<size_t>(plaintext.size() - done, 1 << 30);
+    int rc = SSL_write(ssl_.get(), plaintext.data() + done, static_cast<int>(n));
+    if (rc <= 0) return tls_error("TLS write failed");
+    done += static_cast<size_t>(rc);
+  }
+  return ok_status();
+}
+
+void TlsStream::shutdown() { SSL_shutdown(ssl_.get()); }
+
+bool TlsStream::has_output() const { return BIO_pending(out_) > 0; }
+
+std::string TlsStream::take_output() {
+  std::string out;
+  size_t pending = BIO_pending(out_);
+  if (pending == 0) return out;
+  out.resize(pending);
+  int n = BIO_read(out_, out.data(), static_cast<int>(pending));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+std::string TlsStream::peer_common_name() const {
+  if (SSL_get_verify_result(ssl_.get()) != X509_V_OK) return "";
+  bssl::UniquePtr<X509> cert(SSL_get_peer_certificate(ssl_.get()));
+  if (!cert) return "";
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  char cn[256] = {0};
+  int n = X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof cn);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof cn) return "";
+  return std::string(cn, static_cast<size_t>(n));
+}
+
+std::string_view TlsStream::version() const { return SSL_get_version(ssl_.get()); }
+
+}  // namespace fleetgate
