@@ -22,9 +22,9 @@ const Logger kLog("northbound");
 
 Result<OriginUrl> OriginUrl::parse(std::string_view url) {
   auto bad = [&](std::string_view why) {
-    return make_error(Errc::config, "origin",
-                      "origin '" + std::string(url) + "' is not a valid http(s) URL: " +
-                          std::string(why));
+    return make_error(
+        Errc::config, "origin",
+        "origin '" + std::string(url) + "' is not a valid http(s) URL: " + std::string(why));
   };
   OriginUrl out;
   size_t sep = url.find("://");
@@ -159,17 +159,17 @@ void HttpClient::connect() {
         self->resolving_.reset();
         if (status < 0 || !res) {
           uv_freeaddrinfo(res);
-          self->on_resolved(make_error(Errc::network, "resolve",
-                                       "cannot resolve '" + self->origin_.host +
-                                           "': " + uv_strerror(status)));
+          self->on_resolved(
+              make_error(Errc::network, "resolve",
+                         "cannot resolve '" + self->origin_.host + "': " + uv_strerror(status)));
           return;
         }
         SocketAddress addr = SocketAddress::from_sockaddr(res->ai_addr);
         uv_freeaddrinfo(res);
         // from_sockaddr keeps the port the resolver put there (none): set ours.
-        auto with_port = SocketAddress::parse(
-            (addr.is_v6() ? "[" + addr.host() + "]" : addr.host()) + ":" +
-            std::to_string(self->origin_.port));
+        auto with_port =
+            SocketAddress::parse((addr.is_v6() ? "[" + addr.host() + "]" : addr.host()) + ":" +
+                                 std::to_string(self->origin_.port));
         self->on_resolved(std::move(with_port));
       },
       origin_.host.c_str(), nullptr, &hints);
@@ -183,7 +183,8 @@ void HttpClient::connect() {
 void HttpClient::on_resolved(Result<SocketAddress> address) {
   if (!address.ok()) return fail(address.take_error());
   const SocketAddress peer = *address;
-  auto conn = uv::TcpConnection::connect(loop_, peer, [this](Status s) { on_connected(std::move(s)); });
+  auto conn =
+      uv::TcpConnection::connect(loop_, peer, [this](Status s) { on_connected(std::move(s)); });
   if (!conn.ok()) return fail(conn.take_error());
   conn_ = std::move(conn).value();
   ++connections_opened_;
@@ -308,8 +309,8 @@ void HttpClient::feed(std::string_view plain) {
   if (p.head_complete()) {
     // Idle timeout from here on: any byte restarts it.
     arm(options_.idle_timeout, "idle_timeout",
-        origin_.authority() + " sent nothing for " +
-            std::to_string(options_.idle_timeout.count()) + " ms");
+        origin_.authority() + " sent nothing for " + std::to_string(options_.idle_timeout.count()) +
+            " ms");
   }
   if (p.head_complete() && !head_delivered_) {
     head_delivered_ = true;
@@ -355,7 +356,8 @@ void HttpClient::on_end(Status status) {
                       target_ + ": " + why));
 }
 
-void HttpClient::arm(std::chrono::milliseconds timeout, std::string_view detail, std::string message) {
+void HttpClient::arm(std::chrono::milliseconds timeout, std::string_view detail,
+                     std::string message) {
   deadline_.start(timeout, [this, d = std::string(detail), m = std::move(message)]() {
     fail(make_error(Errc::timeout, d, m));
   });
@@ -374,8 +376,8 @@ void HttpClient::start_watchdog() {
       [this, floor]() {
         if (window_bytes_ < floor) {
           fail(make_error(Errc::timeout, "slow_transfer",
-                          "transfer from " + origin_.authority() + " crawled: " +
-                              std::to_string(window_bytes_) + " bytes in " +
+                          "transfer from " + origin_.authority() +
+                              " crawled: " + std::to_string(window_bytes_) + " bytes in " +
                               std::to_string(options_.watchdog_window.count()) +
                               " ms, below the floor of " +
                               std::to_string(options_.min_bytes_per_s) + " bytes/s"));

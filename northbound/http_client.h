@@ -109,7 +109,7 @@ class HttpClient {
   // The connection (may outlive an exchange when kept alive).
   std::unique_ptr<uv::TcpConnection> conn_;
   std::unique_ptr<tls::ClientSession> tls_;
-  bool conn_ready_ = false;  // TCP connected and, for https, handshake done
+  bool conn_ready_ = false;          // TCP connected and, for https, handshake done
   std::shared_ptr<bool> resolving_;  // set to false to ignore a pending resolution
 
   // The current exchange.
@@ -120,7 +120,7 @@ class HttpClient {
   DoneCallback on_done_;
   struct ParserBox;
   std::unique_ptr<ParserBox> parser_;
-  bool reused_ = false;      // the exchange went out on a kept-alive connection
+  bool reused_ = false;  // the exchange went out on a kept-alive connection
   bool any_response_ = false;
   bool head_delivered_ = false;
   std::unique_ptr<Error> sink_error_;  // an error raised inside a parser callback

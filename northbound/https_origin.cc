@@ -53,8 +53,8 @@ std::string percent_encode_path(std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : path) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' || c == '/') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -139,8 +139,7 @@ class HttpsOriginImpl final : public HttpsOrigin {
         if (++resumes > options_.max_resumes) return give_up(std::move(e));
         ++counters_.resumes;
         idle_attempts = 0;
-        kLog.info("resuming transfer",
-                  {{"path", f.path}, {"offset", f.pos}, {"after", e.message}});
+        kLog.info("resuming transfer", {{"path", f.path}, {"offset", f.pos}, {"after", e.message}});
         continue;
       }
       if (++idle_attempts >= options_.max_attempts) return give_up(std::move(e));
@@ -164,11 +163,11 @@ class HttpsOriginImpl final : public HttpsOrigin {
     uint64_t max_bytes;
     const Sink& sink;
     std::optional<uint64_t> expected_total;
-    uint64_t skip = 0;            // bytes of a 200 to drop before delivering (restart)
-    bool final_error = false;     // not worth retrying (verification, sink, not found)
+    uint64_t skip = 0;         // bytes of a 200 to drop before delivering (restart)
+    bool final_error = false;  // not worth retrying (verification, sink, not found)
     bool dropped_progress = false;
-    bool replay = false;          // 304: deliver the kept body
-    std::string keep;             // body of a conditional path, kept for a later 304
+    bool replay = false;  // 304: deliver the kept body
+    std::string keep;     // body of a conditional path, kept for a later 304
     std::string etag;
   };
 
@@ -192,12 +191,13 @@ class HttpsOriginImpl final : public HttpsOrigin {
       f.dropped_progress = f.dropped_progress || n > 0;
     }
     if (bytes.empty()) return ok_status();
-    const uint64_t allowed = f.pos >= f.max_bytes ? 0 : std::min<uint64_t>(bytes.size(), f.max_bytes - f.pos);
+    const uint64_t allowed =
+        f.pos >= f.max_bytes ? 0 : std::min<uint64_t>(bytes.size(), f.max_bytes - f.pos);
     if (allowed > 0) {
       auto piece = bytes.substr(0, static_cast<size_t>(allowed));
       if (conditional(f.path)) f.keep.append(piece);
-      Status s = f.sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(piece.data()),
-                                                  piece.size()));
+      Status s = f.sink(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(piece.data()), piece.size()));
       if (!s.ok()) {
         f.final_error = true;
         return s;
@@ -251,7 +251,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
       case 206: {
         const std::string* h = m.header("content-range");
         auto cr = h ? parse_content_range(*h) : std::nullopt;
-        if (!cr || !cr->first) return refuse("bad_content_range", "206 without a valid Content-Range");
+        if (!cr || !cr->first)
+          return refuse("bad_content_range", "206 without a valid Content-Range");
         if (*cr->first != f.pos) {
           return refuse("bad_content_range", "206 starts at byte " + std::to_string(*cr->first) +
                                                  ", asked for " + std::to_string(f.pos));
@@ -267,7 +268,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
       case 304: {
         auto kept = kept_.find(f.path);
         if (kept == kept_.end()) {
-          return make_error(Errc::network, "unexpected_304", where + ": 304 to an unconditional GET");
+          return make_error(Errc::network, "unexpected_304",
+                            where + ": 304 to an unconditional GET");
         }
         ++counters_.not_modified;
         f.replay = true;
@@ -281,14 +283,14 @@ class HttpsOriginImpl final : public HttpsOrigin {
           f.expected_total = f.pos;  // everything is held: complete
           return ok_status();
         }
-        return refuse("range_not_satisfiable",
-                      "416 for bytes " + std::to_string(f.pos) + "- (" + (h ? *h : "no Content-Range") + ")");
+        return refuse("range_not_satisfiable", "416 for bytes " + std::to_string(f.pos) + "- (" +
+                                                   (h ? *h : "no Content-Range") + ")");
       }
       case 404:
       case 410:
         f.final_error = true;
-        return make_error(Errc::not_found, "not_found", "origin has no " + f.path + " (" +
-                                                            std::to_string(m.status) + ")");
+        return make_error(Errc::not_found, "not_found",
+                          "origin has no " + f.path + " (" + std::to_string(m.status) + ")");
       default:
         return make_error(Errc::network, "http_status",
                           where + ": origin answered " + std::to_string(m.status));

@@ -31,17 +31,20 @@ NudgeAnswer NudgeEndpoint::handle(const http::Message& request, bool client_veri
   if (!allowed && has_token_) {
     const std::string* auth = request.header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
-    if (!auth || auth->size() <= kBearer.size() || !http::iequals(auth->substr(0, kBearer.size()), kBearer)) {
+    if (!auth || auth->size() <= kBearer.size() ||
+        !http::iequals(auth->substr(0, kBearer.size()), kBearer)) {
       return {401, "Bearer realm=\"fleetgate\"", "authentication required\n"};
     }
     const Sha256Digest presented = Sha256::of(std::string_view(*auth).substr(kBearer.size()));
-    allowed = CRYPTO_memcmp(presented.bytes.data(), token_hash_.bytes.data(), presented.bytes.size()) == 0;
+    allowed = CRYPTO_memcmp(presented.bytes.data(), token_hash_.bytes.data(),
+                            presented.bytes.size()) == 0;
     if (!allowed) {
       kLog.warn("nudge refused: wrong bearer token");
       return {403, "", "forbidden\n"};
     }
   }
-  if (!allowed) return {401, has_token_ ? "Bearer realm=\"fleetgate\"" : "", "authentication required\n"};
+  if (!allowed)
+    return {401, has_token_ ? "Bearer realm=\"fleetgate\"" : "", "authentication required\n"};
   ++accepted_;
   kLog.info("sync nudged by the cloud");
   if (on_nudge_) on_nudge_();

@@ -34,7 +34,9 @@ void SyncSchedule::nudge() {
   next_run_ = clock_.monotonic();
 }
 
-bool SyncSchedule::may_fetch(bool critical) const { return critical || window_.is_open(clock_.now()); }
+bool SyncSchedule::may_fetch(bool critical) const {
+  return critical || window_.is_open(clock_.now());
+}
 
 std::chrono::system_clock::time_point SyncSchedule::fetch_allowed_from() const {
   const auto now = clock_.now();

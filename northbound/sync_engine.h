@@ -36,7 +36,8 @@ class SyncSchedule {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   // The first cycle is due at once.
-  SyncSchedule(const Clock& clock, SyncPolicy policy, WindowSchedule window = WindowSchedule::always());
+  SyncSchedule(const Clock& clock, SyncPolicy policy,
+               WindowSchedule window = WindowSchedule::always());
 
   bool due() const { return clock_.monotonic() >= next_run_; }
   TimePoint next_run() const { return next_run_; }

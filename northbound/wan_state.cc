@@ -26,8 +26,8 @@ WanState::WanState(MetricsRegistry* metrics, uint32_t offline_after)
   if (metrics) {
     gauge_ = &metrics->gauge("fleetgate_wan_state",
                              "WAN link to the origin: 0 online, 1 degraded, 2 offline.");
-    changes_metric_ = &metrics->counter("fleetgate_wan_state_changes_total",
-                                        "Changes of the WAN link state.");
+    changes_metric_ =
+        &metrics->counter("fleetgate_wan_state_changes_total", "Changes of the WAN link state.");
     gauge_->set(0);
   }
 }

@@ -34,10 +34,13 @@ TEST_CASE("origin down: cache still serves, WAN offline; origin back: sync resum
   auto reader = cache.store->open_read(*Sha256Digest::from_hex(*sha_a));
   REQUIRE(reader.ok());
   uint64_t served = 0;
-  REQUIRE((*reader)->read(0, kSize, [&](std::span<const uint8_t> p) {
-                      served += p.size();
-                      return true;
-                    }).ok());
+  REQUIRE((*reader)
+              ->read(0, kSize,
+                     [&](std::span<const uint8_t> p) {
+                       served += p.size();
+                       return true;
+                     })
+              .ok());
   CHECK(served == kSize);
   reader.value().reset();
 

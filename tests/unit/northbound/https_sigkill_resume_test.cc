@@ -87,8 +87,9 @@ TEST_CASE("SIGKILL mid-download, restart: resume from the committed chunks",
   const uint64_t durable = ingest->durable();
   CHECK(durable >= kKillAfter);
   CHECK(ingest->offset() == durable);
-  REQUIRE(origin->fetch("targets/fw.bin", ingest->offset(), kSize,
-                        [&](std::span<const uint8_t> p) { return ingest->append(p); })
+  REQUIRE(origin
+              ->fetch("targets/fw.bin", ingest->offset(), kSize,
+                      [&](std::span<const uint8_t> p) { return ingest->append(p); })
               .ok());
   auto done = ingest->finish();
   INFO(std::string(done.ok() ? "" : done.error().to_string()));
