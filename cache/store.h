@@ -14,8 +14,8 @@
 //   transfer  - a read handle that holds a read transaction open across loop turns so
 //               bytes can go from the map to a socket without a copy; capped in number.
 //
-// This header is the only cache interface the rest of the code sees. Only
-// cache/lmdb_store.cc includes <lmdb.h>.
+// The only cache interface the rest of the code sees (only lmdb_store.cc has <lmdb.h>).
+// Threads: one writer + many readers per Store. Ingests/readers must die before the Store.
 #pragma once
 
 #include <cstdint>

@@ -5,9 +5,7 @@
 namespace fleetgate {
 
 Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, uint64_t seed)
-    : base_(std::max(base, std::chrono::milliseconds(1))),
-      cap_(std::max(cap, base_)),
-      rng_(seed) {}
+    : base_(std::max(base, std::chrono::milliseconds(1))), cap_(std::max(cap, base_)), rng_(seed) {}
 
 std::chrono::milliseconds Backoff::ceiling() const {
   // Doubling stops once the cap is reached, so the shift never overflows.

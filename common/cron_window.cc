@@ -15,7 +15,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   size_t start = 0;
   while (true) {
     size_t pos = s.find(sep, start);
-    out.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    out.push_back(
+        s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
     if (pos == std::string_view::npos) return out;
     start = pos + 1;
   }
@@ -72,13 +73,19 @@ Result<WindowSchedule> WindowSchedule::parse(std::string_view cron, std::chrono:
     return make_error(Errc::config, "window",
                       "window cron '" + std::string(cron) + "': " + std::move(why));
   };
-  if (fields.size() != 5) return bad("expected 5 fields (minute hour day-of-month month day-of-week)");
+  if (fields.size() != 5)
+    return bad("expected 5 fields (minute hour day-of-month month day-of-week)");
   std::bitset<8> wdays;
-  if (!parse_field(fields[0], 0, 59, w.minutes_)) return bad("bad minute field '" + std::string(fields[0]) + "' (0-59)");
-  if (!parse_field(fields[1], 0, 23, w.hours_)) return bad("bad hour field '" + std::string(fields[1]) + "' (0-23)");
-  if (!parse_field(fields[2], 1, 31, w.mdays_)) return bad("bad day-of-month field '" + std::string(fields[2]) + "' (1-31)");
-  if (!parse_field(fields[3], 1, 12, w.months_)) return bad("bad month field '" + std::string(fields[3]) + "' (1-12)");
-  if (!parse_field(fields[4], 0, 7, wdays)) return bad("bad day-of-week field '" + std::string(fields[4]) + "' (0-7)");
+  if (!parse_field(fields[0], 0, 59, w.minutes_))
+    return bad("bad minute field '" + std::string(fields[0]) + "' (0-59)");
+  if (!parse_field(fields[1], 0, 23, w.hours_))
+    return bad("bad hour field '" + std::string(fields[1]) + "' (0-23)");
+  if (!parse_field(fields[2], 1, 31, w.mdays_))
+    return bad("bad day-of-month field '" + std::string(fields[2]) + "' (1-31)");
+  if (!parse_field(fields[3], 1, 12, w.months_))
+    return bad("bad month field '" + std::string(fields[3]) + "' (1-12)");
+  if (!parse_field(fields[4], 0, 7, wdays))
+    return bad("bad day-of-week field '" + std::string(fields[4]) + "' (0-7)");
   for (size_t d = 0; d < 7; ++d) w.wdays_[d] = wdays[d];
   if (wdays[7]) w.wdays_.set(0);
   w.mday_star_ = fields[2] == "*";
@@ -91,7 +98,8 @@ Result<WindowSchedule> WindowSchedule::parse(std::string_view cron, std::chrono:
     w.zone_ = date::locate_zone(std::string(tz));
   } catch (const std::exception&) {
     return make_error(Errc::config, "window",
-                      "unknown time zone '" + std::string(tz) + "' (expected an IANA name such as Europe/Berlin)");
+                      "unknown time zone '" + std::string(tz) +
+                          "' (expected an IANA name such as Europe/Berlin)");
   }
   return w;
 }
@@ -108,7 +116,8 @@ bool WindowSchedule::matches_day(int mday, unsigned month, unsigned wday) const 
 
 // The latest window start (as a UTC instant) at or before `t`, looking back at most one
 // duration: only such a start can still be open.
-std::optional<WindowSchedule::TimePoint> WindowSchedule::latest_start_at_or_before(TimePoint t) const {
+std::optional<WindowSchedule::TimePoint> WindowSchedule::latest_start_at_or_before(
+    TimePoint t) const {
   const auto sys_min = date::floor<minutes>(t);
   auto local = date::floor<minutes>(zone_->to_local(sys_min));
   // A little slack for DST shifts between local and UTC.
@@ -117,9 +126,9 @@ std::optional<WindowSchedule::TimePoint> WindowSchedule::latest_start_at_or_befo
     const auto day = date::floor<date::days>(m);
     const date::year_month_day ymd(day);
     const date::hh_mm_ss<minutes> hms(std::chrono::duration_cast<minutes>(m - day));
-    if (!matches_day(static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<unsigned>(ymd.month()),
-                     date::weekday(day).c_encoding())) {
-      m = date::local_time<minutes>(day) ;  // jump to the start of the day; loop steps back
+    if (!matches_day(static_cast<int>(static_cast<unsigned>(ymd.day())),
+                     static_cast<unsigned>(ymd.month()), date::weekday(day).c_encoding())) {
+      m = date::local_time<minutes>(day);  // jump to the start of the day; loop steps back
       continue;
     }
     if (!hours_[static_cast<size_t>(hms.hours().count())]) {
@@ -158,8 +167,8 @@ std::optional<WindowSchedule::TimePoint> WindowSchedule::next_open(TimePoint t) 
     const auto day = date::floor<date::days>(m);
     const date::year_month_day ymd(day);
     const date::hh_mm_ss<minutes> hms(std::chrono::duration_cast<minutes>(m - day));
-    if (!matches_day(static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<unsigned>(ymd.month()),
-                     date::weekday(day).c_encoding())) {
+    if (!matches_day(static_cast<int>(static_cast<unsigned>(ymd.day())),
+                     static_cast<unsigned>(ymd.month()), date::weekday(day).c_encoding())) {
       m = date::local_time<minutes>(day + date::days(1)) - minutes(1);
       continue;
     }

@@ -82,9 +82,9 @@ Status ClientSession::start() { return drive(); }
 Error ClientSession::failure(int ret, std::string_view what) {
   long verify = SSL_get_verify_result(ssl_.get());
   if (verify != X509_V_OK) {
-    return make_error(Errc::network, "tls_verify",
-                      "TLS certificate of '" + host_ + "' refused: " +
-                          X509_verify_cert_error_string(verify));
+    return make_error(
+        Errc::network, "tls_verify",
+        "TLS certificate of '" + host_ + "' refused: " + X509_verify_cert_error_string(verify));
   }
   int err = SSL_get_error(ssl_.get(), ret);
   return make_error(Errc::network, "tls",

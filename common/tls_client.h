@@ -27,9 +27,9 @@
 namespace fleetgate::tls {
 
 struct ClientConfig {
-  std::string ca_file;                // empty: the system bundle (common/tls_context.h)
+  std::string ca_file;                 // empty: the system bundle (common/tls_context.h)
   std::vector<std::string> spki_pins;  // "sha256//<base64>"; empty: no pinning
-  std::string client_cert_file;       // PEM chain, for mTLS (with client_key_file)
+  std::string client_cert_file;        // PEM chain, for mTLS (with client_key_file)
   std::string client_key_file;
 };
 

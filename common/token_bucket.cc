@@ -32,6 +32,12 @@ uint64_t TokenBucket::take(uint64_t want, TimePoint now) {
   return granted;
 }
 
+void TokenBucket::charge(uint64_t bytes, TimePoint now) {
+  if (unlimited()) return;
+  refill(now);
+  tokens_ -= static_cast<double>(bytes);
+}
+
 std::chrono::nanoseconds TokenBucket::wait_for(uint64_t bytes, TimePoint now) {
   if (unlimited()) return std::chrono::nanoseconds(0);
   refill(now);

@@ -19,6 +19,9 @@ class TokenBucket {
   uint64_t rate() const { return rate_; }
   // Takes up to `want` bytes; returns how many were granted (possibly 0).
   uint64_t take(uint64_t want, TimePoint now);
+  // Charges bytes that already arrived (a socket read): the bucket may go into debt,
+  // and wait_for() then says how long the reader must pause.
+  void charge(uint64_t bytes, TimePoint now);
   // How long until `bytes` (capped at the burst) can be taken; zero if now.
   std::chrono::nanoseconds wait_for(uint64_t bytes, TimePoint now);
   // Changes the rate (e.g. a reloaded configuration), keeping the tokens held.

@@ -2,6 +2,7 @@
 
 #include <netdb.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -21,9 +22,9 @@ const Logger kLog("northbound");
 
 Result<OriginUrl> OriginUrl::parse(std::string_view url) {
   auto bad = [&](std::string_view why) {
-    return make_error(Errc::config, "origin",
-                      "origin '" + std::string(url) + "' is not a valid http(s) URL: " +
-                          std::string(why));
+    return make_error(
+        Errc::config, "origin",
+        "origin '" + std::string(url) + "' is not a valid http(s) URL: " + std::string(why));
   };
   OriginUrl out;
   size_t sep = url.find("://");
@@ -86,7 +87,8 @@ HttpClient::HttpClient(uv::Loop& loop, OriginUrl origin, HttpClientOptions optio
       origin_(std::move(origin)),
       options_(std::move(options)),
       deadline_(loop),
-      watchdog_(loop) {}
+      watchdog_(loop),
+      throttle_(loop) {}
 
 HttpClient::~HttpClient() {
   if (resolving_) *resolving_ = false;
@@ -157,17 +159,17 @@ void HttpClient::connect() {
         self->resolving_.reset();
         if (status < 0 || !res) {
           uv_freeaddrinfo(res);
-          self->on_resolved(make_error(Errc::network, "resolve",
-                                       "cannot resolve '" + self->origin_.host +
-                                           "': " + uv_strerror(status)));
+          self->on_resolved(
+              make_error(Errc::network, "resolve",
+                         "cannot resolve '" + self->origin_.host + "': " + uv_strerror(status)));
           return;
         }
         SocketAddress addr = SocketAddress::from_sockaddr(res->ai_addr);
         uv_freeaddrinfo(res);
         // from_sockaddr keeps the port the resolver put there (none): set ours.
-        auto with_port = SocketAddress::parse(
-            (addr.is_v6() ? "[" + addr.host() + "]" : addr.host()) + ":" +
-            std::to_string(self->origin_.port));
+        auto with_port =
+            SocketAddress::parse((addr.is_v6() ? "[" + addr.host() + "]" : addr.host()) + ":" +
+                                 std::to_string(self->origin_.port));
         self->on_resolved(std::move(with_port));
       },
       origin_.host.c_str(), nullptr, &hints);
@@ -181,7 +183,8 @@ void HttpClient::connect() {
 void HttpClient::on_resolved(Result<SocketAddress> address) {
   if (!address.ok()) return fail(address.take_error());
   const SocketAddress peer = *address;
-  auto conn = uv::TcpConnection::connect(loop_, peer, [this](Status s) { on_connected(std::move(s)); });
+  auto conn =
+      uv::TcpConnection::connect(loop_, peer, [this](Status s) { on_connected(std::move(s)); });
   if (!conn.ok()) return fail(conn.take_error());
   conn_ = std::move(conn).value();
   ++connections_opened_;
@@ -255,8 +258,25 @@ void HttpClient::send_request() {
           std::to_string(options_.header_timeout.count()) + " ms");
 }
 
+void HttpClient::throttle(size_t bytes) {
+  if (!options_.wan_rate || options_.wan_rate->unlimited() || !conn_) return;
+  // libuv's monotonic clock: the same time base as the loop's timers.
+  const auto now = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(uv_hrtime()));
+  options_.wan_rate->charge(bytes, now);
+  const auto pause = options_.wan_rate->wait_for(1, now);
+  if (pause.count() <= 0) return;
+  conn_->read_stop();
+  throttle_.start(std::chrono::ceil<std::chrono::milliseconds>(pause), [this] {
+    if (!conn_) return;
+    Status s = conn_->read_start([this](std::string_view d) { on_data(d); },
+                                 [this](Status st) { on_end(std::move(st)); });
+    if (!s.ok()) fail(s.take_error());
+  });
+}
+
 void HttpClient::on_data(std::string_view data) {
   bytes_received_ += data.size();
+  throttle(data.size());
   if (!tls_) return feed(data);
   std::string plain;
   const bool was_established = tls_->established();
@@ -289,8 +309,8 @@ void HttpClient::feed(std::string_view plain) {
   if (p.head_complete()) {
     // Idle timeout from here on: any byte restarts it.
     arm(options_.idle_timeout, "idle_timeout",
-        origin_.authority() + " sent nothing for " +
-            std::to_string(options_.idle_timeout.count()) + " ms");
+        origin_.authority() + " sent nothing for " + std::to_string(options_.idle_timeout.count()) +
+            " ms");
   }
   if (p.head_complete() && !head_delivered_) {
     head_delivered_ = true;
@@ -336,7 +356,8 @@ void HttpClient::on_end(Status status) {
                       target_ + ": " + why));
 }
 
-void HttpClient::arm(std::chrono::milliseconds timeout, std::string_view detail, std::string message) {
+void HttpClient::arm(std::chrono::milliseconds timeout, std::string_view detail,
+                     std::string message) {
   deadline_.start(timeout, [this, d = std::string(detail), m = std::move(message)]() {
     fail(make_error(Errc::timeout, d, m));
   });
@@ -345,15 +366,18 @@ void HttpClient::arm(std::chrono::milliseconds timeout, std::string_view detail,
 void HttpClient::start_watchdog() {
   if (options_.min_bytes_per_s == 0) return;
   window_bytes_ = 0;
-  const uint64_t floor = options_.min_bytes_per_s *
-                         static_cast<uint64_t>(options_.watchdog_window.count()) / 1000;
+  uint64_t min_rate = options_.min_bytes_per_s;
+  if (options_.wan_rate && !options_.wan_rate->unlimited()) {
+    min_rate = std::min(min_rate, options_.wan_rate->rate() / 2);
+  }
+  const uint64_t floor = min_rate * static_cast<uint64_t>(options_.watchdog_window.count()) / 1000;
   watchdog_.start(
       options_.watchdog_window,
       [this, floor]() {
         if (window_bytes_ < floor) {
           fail(make_error(Errc::timeout, "slow_transfer",
-                          "transfer from " + origin_.authority() + " crawled: " +
-                              std::to_string(window_bytes_) + " bytes in " +
+                          "transfer from " + origin_.authority() +
+                              " crawled: " + std::to_string(window_bytes_) + " bytes in " +
                               std::to_string(options_.watchdog_window.count()) +
                               " ms, below the floor of " +
                               std::to_string(options_.min_bytes_per_s) + " bytes/s"));
@@ -366,6 +390,7 @@ void HttpClient::start_watchdog() {
 
 void HttpClient::drop_connection() {
   conn_ready_ = false;
+  throttle_.stop();
   tls_.reset();
   if (conn_) {
     conn_->close();

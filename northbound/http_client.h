@@ -28,6 +28,7 @@
 #include "common/http_message.h"
 #include "common/result.h"
 #include "common/tls_client.h"
+#include "common/token_bucket.h"
 #include "common/uv.h"
 
 namespace fleetgate::northbound {
@@ -52,6 +53,10 @@ struct HttpClientOptions {
   std::chrono::milliseconds watchdog_window{20'000};
   size_t max_head_bytes = 16 * 1024;
   std::shared_ptr<tls::ClientContext> tls;  // required for https
+  // The WAN byte rate, shared by every client of the gateway (loop thread only); null:
+  // unlimited. Reading pauses (uv_read_stop) while the bucket is in debt, so TCP flow
+  // control slows the origin down. The watchdog floor never exceeds half this rate.
+  std::shared_ptr<TokenBucket> wan_rate;
   std::string user_agent = "fleetgate/0";
 };
 
@@ -104,7 +109,7 @@ class HttpClient {
   // The connection (may outlive an exchange when kept alive).
   std::unique_ptr<uv::TcpConnection> conn_;
   std::unique_ptr<tls::ClientSession> tls_;
-  bool conn_ready_ = false;  // TCP connected and, for https, handshake done
+  bool conn_ready_ = false;          // TCP connected and, for https, handshake done
   std::shared_ptr<bool> resolving_;  // set to false to ignore a pending resolution
 
   // The current exchange.
@@ -115,13 +120,16 @@ class HttpClient {
   DoneCallback on_done_;
   struct ParserBox;
   std::unique_ptr<ParserBox> parser_;
-  bool reused_ = false;      // the exchange went out on a kept-alive connection
+  bool reused_ = false;  // the exchange went out on a kept-alive connection
   bool any_response_ = false;
   bool head_delivered_ = false;
   std::unique_ptr<Error> sink_error_;  // an error raised inside a parser callback
 
+  void throttle(size_t bytes);
+
   uv::Timer deadline_;
   uv::Timer watchdog_;
+  uv::Timer throttle_;
   uint64_t window_bytes_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t connections_opened_ = 0;

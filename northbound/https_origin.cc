@@ -53,8 +53,8 @@ std::string percent_encode_path(std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : path) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' || c == '/') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -110,26 +110,39 @@ class HttpsOriginImpl final : public HttpsOrigin {
     if (offset > 0) f.expected_total = max_bytes;
     uint32_t idle_attempts = 0;
     uint32_t resumes = 0;
+    bool troubled = false;
     while (true) {
       const uint64_t before = f.pos;
       Status s = attempt(f);
       if (s.ok()) {
         backoff_.reset();
+        if (options_.wan_state) options_.wan_state->record_success(troubled);
         return s;
       }
       Error e = s.take_error();
-      if (f.final_error || (e.code != Errc::network && e.code != Errc::timeout)) return e;
+      const bool link_error = e.code == Errc::network || e.code == Errc::timeout;
       // A refused certificate or pin does not get better by asking again.
-      if (e.detail == "tls_verify" || e.detail == "tls_pin") return e;
+      const bool retriable =
+          link_error && !f.final_error && e.detail != "tls_verify" && e.detail != "tls_pin";
+      if (!retriable) {
+        if (options_.wan_state) {
+          if (link_error) {
+            options_.wan_state->record_failure(e);
+          } else {
+            options_.wan_state->record_success(troubled);  // the origin answered
+          }
+        }
+        return e;
+      }
+      troubled = true;
       if (f.pos > before || f.dropped_progress) {
-        if (++resumes > options_.max_resumes) return e;
+        if (++resumes > options_.max_resumes) return give_up(std::move(e));
         ++counters_.resumes;
         idle_attempts = 0;
-        kLog.info("resuming transfer",
-                  {{"path", f.path}, {"offset", f.pos}, {"after", e.message}});
+        kLog.info("resuming transfer", {{"path", f.path}, {"offset", f.pos}, {"after", e.message}});
         continue;
       }
-      if (++idle_attempts >= options_.max_attempts) return e;
+      if (++idle_attempts >= options_.max_attempts) return give_up(std::move(e));
       auto delay = backoff_.next();
       kLog.warn("origin request failed; retrying",
                 {{"path", f.path}, {"error", e}, {"delay_ms", delay.count()}});
@@ -138,6 +151,10 @@ class HttpsOriginImpl final : public HttpsOrigin {
   }
 
  private:
+  Error give_up(Error e) {
+    if (options_.wan_state) options_.wan_state->record_failure(e);
+    return e;
+  }
   struct Fetch {
     Fetch(std::string p, uint64_t offset, uint64_t max, const Sink& s)
         : path(std::move(p)), pos(offset), max_bytes(max), sink(s) {}
@@ -146,11 +163,11 @@ class HttpsOriginImpl final : public HttpsOrigin {
     uint64_t max_bytes;
     const Sink& sink;
     std::optional<uint64_t> expected_total;
-    uint64_t skip = 0;            // bytes of a 200 to drop before delivering (restart)
-    bool final_error = false;     // not worth retrying (verification, sink, not found)
+    uint64_t skip = 0;         // bytes of a 200 to drop before delivering (restart)
+    bool final_error = false;  // not worth retrying (verification, sink, not found)
     bool dropped_progress = false;
-    bool replay = false;          // 304: deliver the kept body
-    std::string keep;             // body of a conditional path, kept for a later 304
+    bool replay = false;  // 304: deliver the kept body
+    std::string keep;     // body of a conditional path, kept for a later 304
     std::string etag;
   };
 
@@ -174,12 +191,13 @@ class HttpsOriginImpl final : public HttpsOrigin {
       f.dropped_progress = f.dropped_progress || n > 0;
     }
     if (bytes.empty()) return ok_status();
-    const uint64_t allowed = f.pos >= f.max_bytes ? 0 : std::min<uint64_t>(bytes.size(), f.max_bytes - f.pos);
+    const uint64_t allowed =
+        f.pos >= f.max_bytes ? 0 : std::min<uint64_t>(bytes.size(), f.max_bytes - f.pos);
     if (allowed > 0) {
       auto piece = bytes.substr(0, static_cast<size_t>(allowed));
       if (conditional(f.path)) f.keep.append(piece);
-      Status s = f.sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(piece.data()),
-                                                  piece.size()));
+      Status s = f.sink(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(piece.data()), piece.size()));
       if (!s.ok()) {
         f.final_error = true;
         return s;
@@ -233,7 +251,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
       case 206: {
         const std::string* h = m.header("content-range");
         auto cr = h ? parse_content_range(*h) : std::nullopt;
-        if (!cr || !cr->first) return refuse("bad_content_range", "206 without a valid Content-Range");
+        if (!cr || !cr->first)
+          return refuse("bad_content_range", "206 without a valid Content-Range");
         if (*cr->first != f.pos) {
           return refuse("bad_content_range", "206 starts at byte " + std::to_string(*cr->first) +
                                                  ", asked for " + std::to_string(f.pos));
@@ -249,7 +268,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
       case 304: {
         auto kept = kept_.find(f.path);
         if (kept == kept_.end()) {
-          return make_error(Errc::network, "unexpected_304", where + ": 304 to an unconditional GET");
+          return make_error(Errc::network, "unexpected_304",
+                            where + ": 304 to an unconditional GET");
         }
         ++counters_.not_modified;
         f.replay = true;
@@ -263,14 +283,14 @@ class HttpsOriginImpl final : public HttpsOrigin {
           f.expected_total = f.pos;  // everything is held: complete
           return ok_status();
         }
-        return refuse("range_not_satisfiable",
-                      "416 for bytes " + std::to_string(f.pos) + "- (" + (h ? *h : "no Content-Range") + ")");
+        return refuse("range_not_satisfiable", "416 for bytes " + std::to_string(f.pos) + "- (" +
+                                                   (h ? *h : "no Content-Range") + ")");
       }
       case 404:
       case 410:
         f.final_error = true;
-        return make_error(Errc::not_found, "not_found", "origin has no " + f.path + " (" +
-                                                            std::to_string(m.status) + ")");
+        return make_error(Errc::not_found, "not_found",
+                          "origin has no " + f.path + " (" + std::to_string(m.status) + ")");
       default:
         return make_error(Errc::network, "http_status",
                           where + ": origin answered " + std::to_string(m.status));
@@ -353,6 +373,11 @@ Result<std::unique_ptr<HttpsOrigin>> open_https_origin(std::string_view url,
                                                        const OriginOptions& options) {
   FG_ASSIGN_OR_RETURN(OriginUrl parsed, OriginUrl::parse(url));
   OriginOptions opts = options;
+  if (opts.wan_rate > 0 && !opts.http.wan_rate) {
+    opts.http.wan_rate = std::make_shared<TokenBucket>(
+        opts.wan_rate, std::max<uint64_t>(opts.wan_rate / 4, 64 * 1024),
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(uv_hrtime())));
+  }
   if (parsed.scheme == "https" && !opts.http.tls) {
     FG_ASSIGN_OR_RETURN(opts.http.tls, tls::ClientContext::create(opts.tls));
   }

@@ -44,28 +44,32 @@
 #include "common/tls_client.h"
 #include "northbound/http_client.h"
 #include "northbound/origin.h"
+#include "northbound/wan_state.h"
 
 namespace fleetgate::northbound {
 
 struct OriginOptions {
-  HttpClientOptions http;        // timeouts, watchdog; `tls` is built from `tls` below
-  tls::ClientConfig tls;         // CA file, pins, client certificate
-  uint32_t max_resumes = 256;    // reconnects after progress, per fetch
-  uint32_t max_attempts = 3;     // consecutive attempts that deliver nothing, per fetch
+  HttpClientOptions http;      // timeouts, watchdog; `tls` is built from `tls` below
+  tls::ClientConfig tls;       // CA file, pins, client certificate
+  uint32_t max_resumes = 256;  // reconnects after progress, per fetch
+  uint32_t max_attempts = 3;   // consecutive attempts that deliver nothing, per fetch
   std::chrono::milliseconds retry_base{250};
   std::chrono::milliseconds retry_cap{5'000};
-  uint64_t seed = 0;             // backoff jitter; 0: from the random device
+  uint64_t seed = 0;  // backoff jitter; 0: from the random device
   std::vector<std::string> conditional_paths = {"timestamp.json"};
+  uint64_t wan_rate = 0;          // bytes/s for this origin's client, 0: unlimited (a shared
+                                  // bucket can be passed in http.wan_rate instead)
+  WanState* wan_state = nullptr;  // fed with each fetch's outcome; may be null
 };
 
 // Counters of one origin (for the WAN state, metrics and tests).
 struct OriginCounters {
   uint64_t requests = 0;
-  uint64_t body_bytes = 0;      // body bytes received from the origin (dropped ones too)
-  uint64_t wire_bytes = 0;      // all bytes received (heads, TLS records)
-  uint64_t resumes = 0;         // reconnects after progress
-  uint64_t restarts = 0;        // 200 answers to range requests
-  uint64_t not_modified = 0;    // 304 answers to conditional GETs
+  uint64_t body_bytes = 0;    // body bytes received from the origin (dropped ones too)
+  uint64_t wire_bytes = 0;    // all bytes received (heads, TLS records)
+  uint64_t resumes = 0;       // reconnects after progress
+  uint64_t restarts = 0;      // 200 answers to range requests
+  uint64_t not_modified = 0;  // 304 answers to conditional GETs
   uint64_t connections = 0;
 };
 

@@ -19,8 +19,8 @@ namespace {
 struct Pair {
   int client = -1;
   int upstream = -1;
-  uint64_t sent = 0;          // towards the client
-  FaultPlan plan;             // the plan when it was accepted
+  uint64_t sent = 0;  // towards the client
+  FaultPlan plan;     // the plan when it was accepted
   std::chrono::steady_clock::time_point started;
   std::vector<char> pending;  // upstream bytes held back by the throttle
   bool dead = false;
@@ -46,7 +46,8 @@ Result<std::unique_ptr<FaultProxy>> FaultProxy::start(const SocketAddress& upstr
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(p->listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(p->listen_fd_, 64) != 0) {
-    return make_error(Errc::io, "bind", std::string("fault proxy cannot listen: ") + strerror(errno));
+    return make_error(Errc::io, "bind",
+                      std::string("fault proxy cannot listen: ") + strerror(errno));
   }
   socklen_t len = sizeof a;
   ::getsockname(p->listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
@@ -151,10 +152,13 @@ void FaultProxy::run() {
       if (p.pending.empty()) continue;
       // How much may go to the client now: the cut, the stall point and the throttle.
       uint64_t allow = p.pending.size();
-      if (p.plan.cut_after) allow = std::min(allow, p.plan.cut_after - std::min(p.plan.cut_after, p.sent));
-      if (p.plan.stall) allow = std::min(allow, p.plan.stall_after - std::min(p.plan.stall_after, p.sent));
+      if (p.plan.cut_after)
+        allow = std::min(allow, p.plan.cut_after - std::min(p.plan.cut_after, p.sent));
+      if (p.plan.stall)
+        allow = std::min(allow, p.plan.stall_after - std::min(p.plan.stall_after, p.sent));
       if (p.plan.bytes_per_s) {
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count();
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count();
         uint64_t budget = static_cast<uint64_t>(secs * static_cast<double>(p.plan.bytes_per_s));
         allow = std::min(allow, budget > p.sent ? budget - p.sent : 0);
       }

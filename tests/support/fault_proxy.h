@@ -16,13 +16,13 @@
 namespace fleetgate::testing {
 
 struct FaultPlan {
-  uint64_t cut_after = 0;          // per connection, bytes towards the client; 0: never
-  bool stall = false;              // accept, then forward nothing in either direction
-  uint64_t stall_after = 0;        // with stall: forward this many bytes first
-  uint64_t bytes_per_s = 0;        // throttle towards the client; 0: unlimited
-  int64_t flip_at = -1;            // flip the byte at this offset of the next connection
-  bool refuse = false;             // accept and close at once (no bytes)
-  int only_next = 0;               // > 0: the plan applies to this many connections, then clears
+  uint64_t cut_after = 0;    // per connection, bytes towards the client; 0: never
+  bool stall = false;        // accept, then forward nothing in either direction
+  uint64_t stall_after = 0;  // with stall: forward this many bytes first
+  uint64_t bytes_per_s = 0;  // throttle towards the client; 0: unlimited
+  int64_t flip_at = -1;      // flip the byte at this offset of the next connection
+  bool refuse = false;       // accept and close at once (no bytes)
+  int only_next = 0;         // > 0: the plan applies to this many connections, then clears
 };
 
 class FaultProxy {

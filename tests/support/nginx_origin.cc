@@ -62,12 +62,13 @@ bool accepts(uint16_t port) {
   return ok;
 }
 
-Status leaf(const std::string& dir, const std::string& name, const std::string& san, bool ca_signed) {
+Status leaf(const std::string& dir, const std::string& name, const std::string& san,
+            bool ca_signed) {
   const std::string key = dir + "/" + name + ".key", crt = dir + "/" + name + ".crt";
   FG_TRY(run("openssl ecparam -name prime256v1 -genkey -noout -out " + key));
   if (!ca_signed) {
-    return run("openssl req -x509 -new -key " + key + " -subj /CN=" + name + " -days 2 -out " + crt +
-               " -addext subjectAltName=" + san);
+    return run("openssl req -x509 -new -key " + key + " -subj /CN=" + name + " -days 2 -out " +
+               crt + " -addext subjectAltName=" + san);
   }
   const std::string csr = dir + "/" + name + ".csr", ext = dir + "/" + name + ".ext";
   std::ofstream(ext) << "subjectAltName=" << san << "\nextendedKeyUsage=serverAuth,clientAuth\n";
@@ -81,8 +82,8 @@ Status leaf(const std::string& dir, const std::string& name, const std::string& 
 Result<TestPki> make_test_pki(const std::string& dir) {
   fs::create_directories(dir);
   FG_TRY(run("openssl ecparam -name prime256v1 -genkey -noout -out " + dir + "/ca.key"));
-  FG_TRY(run("openssl req -x509 -new -key " + dir + "/ca.key -subj /CN=fleetgate-test-ca -days 2 -out " +
-             dir + "/ca.crt"));
+  FG_TRY(run("openssl req -x509 -new -key " + dir +
+             "/ca.key -subj /CN=fleetgate-test-ca -days 2 -out " + dir + "/ca.crt"));
   FG_TRY(leaf(dir, "server", "IP:127.0.0.1,IP:::1,DNS:localhost", true));
   FG_TRY(leaf(dir, "wrong", "DNS:wrong.example", true));
   FG_TRY(leaf(dir, "selfsigned", "IP:127.0.0.1", false));
@@ -100,7 +101,8 @@ Result<TestPki> make_test_pki(const std::string& dir) {
   return p;
 }
 
-Result<std::unique_ptr<NginxOrigin>> NginxOrigin::start(const std::string& dir, const std::string& root,
+Result<std::unique_ptr<NginxOrigin>> NginxOrigin::start(const std::string& dir,
+                                                        const std::string& root,
                                                         const NginxTls& tls) {
   std::unique_ptr<NginxOrigin> n(new NginxOrigin());
   n->dir_ = dir;
@@ -118,7 +120,8 @@ Result<std::unique_ptr<NginxOrigin>> NginxOrigin::start(const std::string& dir, 
 }
 
 std::string NginxOrigin::url() const {
-  return std::string(tls_.cert.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string(port_) + "/";
+  return std::string(tls_.cert.empty() ? "http" : "https") +
+         "://127.0.0.1:" + std::to_string(port_) + "/";
 }
 
 Status NginxOrigin::launch() {
@@ -136,7 +139,8 @@ Status NginxOrigin::launch() {
       << "  server {\n    listen 127.0.0.1:" << port_ << (tls_.cert.empty() ? "" : " ssl") << ";\n"
       << "    root " << root_ << ";\n";
     if (!tls_.cert.empty()) {
-      c << "    ssl_certificate " << tls_.cert << ";\n    ssl_certificate_key " << tls_.key << ";\n";
+      c << "    ssl_certificate " << tls_.cert << ";\n    ssl_certificate_key " << tls_.key
+        << ";\n";
       if (!tls_.client_ca.empty()) {
         c << "    ssl_client_certificate " << tls_.client_ca << ";\n    ssl_verify_client on;\n";
       }
@@ -156,7 +160,8 @@ Status NginxOrigin::launch() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return make_error(Errc::internal, "nginx", "nginx exited at start-up; see " + dir_ + "/logs/error.log");
+      return make_error(Errc::internal, "nginx",
+                        "nginx exited at start-up; see " + dir_ + "/logs/error.log");
     }
     if (accepts(port_)) return ok_status();
     std::this_thread::yield();

@@ -29,10 +29,10 @@ class TempDir {
 
 struct TestPki {
   std::string ca_cert;
-  std::string server_cert, server_key;        // SAN 127.0.0.1, ::1, localhost
-  std::string wrong_host_cert, wrong_host_key;  // SAN wrong.example only, CA-signed
+  std::string server_cert, server_key;            // SAN 127.0.0.1, ::1, localhost
+  std::string wrong_host_cert, wrong_host_key;    // SAN wrong.example only, CA-signed
   std::string self_signed_cert, self_signed_key;  // SAN 127.0.0.1, not CA-signed
-  std::string client_cert, client_key;        // CA-signed, for mTLS
+  std::string client_cert, client_key;            // CA-signed, for mTLS
 };
 
 // Generates the PKI in `dir` (EC P-256 keys: fast).

@@ -18,8 +18,8 @@ TEST_CASE("backoff ceilings double from base up to the cap", "[backoff]") {
 }
 
 TEST_CASE("backoff with the same seed repeats, another seed differs", "[backoff]") {
-  Backoff a(milliseconds(50), milliseconds(60000), 42), b(milliseconds(50), milliseconds(60000), 42),
-      c(milliseconds(50), milliseconds(60000), 43);
+  Backoff a(milliseconds(50), milliseconds(60000), 42),
+      b(milliseconds(50), milliseconds(60000), 42), c(milliseconds(50), milliseconds(60000), 43);
   std::vector<int64_t> sa, sb, sc;
   for (int i = 0; i < 20; ++i) {
     sa.push_back(a.next().count());

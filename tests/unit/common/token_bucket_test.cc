@@ -56,3 +56,13 @@ TEST_CASE("token bucket with rate 0 is unlimited", "[token_bucket]") {
   CHECK(b.take(1ull << 40, clock.monotonic()) == 1ull << 40);
   CHECK(b.wait_for(1ull << 40, clock.monotonic()) == 0ns);
 }
+
+TEST_CASE("token bucket charged past empty makes the reader wait off the debt", "[token_bucket]") {
+  ManualClock clock;
+  TokenBucket b(1000, 1000, clock.monotonic());
+  b.charge(3000, clock.monotonic());  // 1000 held, 2000 of debt
+  CHECK(b.wait_for(1, clock.monotonic()) == 2001ms);
+  clock.advance(2001ms);
+  CHECK(b.wait_for(1, clock.monotonic()) == 0ns);
+  CHECK(b.take(10, clock.monotonic()) == 1);
+}

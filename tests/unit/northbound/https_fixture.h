@@ -56,7 +56,8 @@ inline std::unique_ptr<northbound::HttpsOrigin> open(const std::string& url,
 }
 
 inline std::string fetch_string(northbound::Origin& origin, const std::string& path,
-                                uint64_t offset = 0, uint64_t max = 1 << 20, Status* status = nullptr) {
+                                uint64_t offset = 0, uint64_t max = 1 << 20,
+                                Status* status = nullptr) {
   std::string out;
   Status s = origin.fetch(path, offset, max, [&](std::span<const uint8_t> p) {
     out.append(reinterpret_cast<const char*>(p.data()), p.size());

@@ -27,7 +27,8 @@ std::string read(const std::string& path) {
   return ss.str();
 }
 
-Status try_fetch(OriginSite& site, const northbound::OriginOptions& o, std::string* body = nullptr) {
+Status try_fetch(OriginSite& site, const northbound::OriginOptions& o,
+                 std::string* body = nullptr) {
   site.put("timestamp.json", "{\"signed\":1}");
   auto origin = northbound::open_https_origin(site.nginx->url(), o);
   if (!origin.ok()) return origin.take_error();
@@ -142,7 +143,8 @@ TEST_CASE("https origin resumes a cut TLS transfer", "[https_origin][tls][fault]
   FaultPlan plan;
   plan.cut_after = 1 << 20;
   (*proxy)->set_plan(plan);
-  auto origin = open("https://127.0.0.1:" + std::to_string((*proxy)->port()) + "/", trusting(p.pki));
+  auto origin =
+      open("https://127.0.0.1:" + std::to_string((*proxy)->port()) + "/", trusting(p.pki));
   CacheSite cache;
   Status s = cache.ingest(*origin, "targets/t.bin", *sha, kSize);
   INFO(std::string(s.ok() ? "" : s.error().to_string()));

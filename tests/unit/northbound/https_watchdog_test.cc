@@ -29,7 +29,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-TEST_CASE("an origin that accepts and sends nothing hits the header timeout", "[https_origin][watchdog]") {
+TEST_CASE("an origin that accepts and sends nothing hits the header timeout",
+          "[https_origin][watchdog]") {
   Proxied p;
   p.site.put("timestamp.json", "{}");
   FaultPlan plan;
@@ -92,7 +93,8 @@ TEST_CASE("a crawling transfer is abandoned by the watchdog", "[https_origin][wa
   CHECK(seconds_since(start) < 2.0);
 }
 
-TEST_CASE("a stalled transfer resumes on a new connection and completes", "[https_origin][watchdog]") {
+TEST_CASE("a stalled transfer resumes on a new connection and completes",
+          "[https_origin][watchdog]") {
   Proxied p;
   constexpr uint64_t kSize = 2 << 20;
   auto sha = write_test_file(p.site.www + "/targets/t.bin", kSize, 5);
