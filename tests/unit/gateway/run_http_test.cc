@@ -11,7 +11,7 @@
 
 #include "tests/unit/gateway/child_process.h"
 
-namespace fleetgate::cli_testing {
+namespace fleetgate::testing {
 namespace {
 
 using namespace std::chrono_literals;
@@ -110,4 +110,4 @@ TEST_CASE("an address already in use makes run exit 1 naming the address") {
 }
 
 }  // namespace
-}  // namespace fleetgate::cli_testing
+}  // namespace fleetgate::testing
