@@ -20,9 +20,6 @@
 
 namespace fleetgate::testing {
 
-// One TempDir for every gateway test (child_process.h).
-using cli_testing::TempDir;
-
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
