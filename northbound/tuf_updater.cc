@@ -43,6 +43,11 @@ Status TufUpdater::persist(const TrustedBytes& before) {
     if (old_value != new_value) writes.push_back(cache::KvWrite{kTable, key, new_value});
   };
   diff("root", before.root, now.root);
+  if (before.root != now.root) {
+    // Every accepted root stays, so a mirror can serve the whole chain ("2.root", ...).
+    writes.push_back(cache::KvWrite{kTable, std::to_string(state_->root().version) + ".root",
+                                    now.root});
+  }
   diff("timestamp", before.timestamp, now.timestamp);
   diff("snapshot", before.snapshot, now.snapshot);
   diff("targets", before.targets, now.targets);

@@ -2,7 +2,8 @@
 // the cache Store: refresh the trusted metadata, then download targets into the cache.
 //
 // Trusted metadata lives in the store's trusted_metadata table under the keys "root",
-// "timestamp", "snapshot" and "targets". Each accepted step is written in one
+// "timestamp", "snapshot" and "targets", and every accepted root also under "<N>.root".
+// Each accepted step is written in one
 // transaction; a refused step writes nothing, so the previous trusted state stays.
 #pragma once
 

@@ -75,4 +75,8 @@ TEST_CASE("a key rotation of every role is followed through the root chain") {
   auto root = f.store->kv_get(cache::Table::trusted_metadata, "root").value();
   REQUIRE(root.has_value());
   CHECK(*root == f.repo_file("5.root.json"));
+  for (int v = 1; v <= 5; ++v) {
+    CHECK(f.store->kv_get(cache::Table::trusted_metadata, std::to_string(v) + ".root").value() ==
+          f.repo_file(std::to_string(v) + ".root.json"));
+  }
 }
