@@ -23,7 +23,7 @@ namespace fleetgate::northbound {
 
 // Caps against endless-data attacks where no signed length applies.
 struct UpdaterLimits {
-  uint32_t max_root_rotations = 32;           // N+1.root.json fetched at most this often
+  uint32_t max_root_rotations = 32;  // N+1.root.json fetched at most this often
   uint64_t root_max_bytes = 512 * 1024;
   uint64_t timestamp_max_bytes = 16 * 1024;
   uint64_t snapshot_max_bytes = 2 * 1024 * 1024;  // when timestamp signs no length

@@ -66,8 +66,8 @@ TEST_CASE("a newer plan replaces the pins of the old one") {
 TEST_CASE("a key rotation of every role is followed through the root chain") {
   SyncFixture f;
   REQUIRE(f.sync().ok());
-  for (auto role : {northbound::Role::root, northbound::Role::targets,
-                    northbound::Role::snapshot, northbound::Role::timestamp}) {
+  for (auto role : {northbound::Role::root, northbound::Role::targets, northbound::Role::snapshot,
+                    northbound::Role::timestamp}) {
     REQUIRE(f.repo->rotate(role).ok());
   }
   REQUIRE(f.repo->add_target("fw/a.bin", "abc").ok());
