@@ -20,8 +20,11 @@ const std::string& fixed_root() {
     for (const char* r : {"root", "timestamp", "snapshot", "targets"}) {
       roles[r] = {{"keyids", {key.keyid()}}, {"threshold", 1}};
     }
-    nlohmann::json body = {{"_type", "root"}, {"spec_version", "1.0.31"}, {"version", 1},
-                           {"expires", "2100-01-01T00:00:00Z"}, {"consistent_snapshot", true},
+    nlohmann::json body = {{"_type", "root"},
+                           {"spec_version", "1.0.31"},
+                           {"version", 1},
+                           {"expires", "2100-01-01T00:00:00Z"},
+                           {"consistent_snapshot", true},
                            {"keys", {{key.keyid(), key.public_key().to_json()}}},
                            {"roles", roles}};
     return sign_envelope(body, {&key}).value();
@@ -37,10 +40,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto env = parse_envelope(bytes, role);
     if (!env.ok()) continue;
     switch (role) {
-      case Role::root: (void)parse_root(*env); break;
-      case Role::timestamp: (void)parse_timestamp(*env); break;
-      case Role::snapshot: (void)parse_snapshot(*env); break;
-      case Role::targets: (void)parse_targets(*env); break;
+      case Role::root:
+        (void)parse_root(*env);
+        break;
+      case Role::timestamp:
+        (void)parse_timestamp(*env);
+        break;
+      case Role::snapshot:
+        (void)parse_snapshot(*env);
+        break;
+      case Role::targets:
+        (void)parse_targets(*env);
+        break;
     }
   }
   auto state = TrustedState::load(TrustedBytes{fixed_root(), {}, {}, {}}, 1'700'000'000);

@@ -96,8 +96,8 @@ int cmd_repo(Args args) {
     if (!want(1)) return kExitUsage;
     RepoInitOptions o;
     if (!to_count(p, "--root-keys", o.root_keys) ||
-        !to_count(p, "--root-threshold", o.root_threshold) ||
-        !to_count(p, "--keys", o.role_keys) || !to_count(p, "--threshold", o.role_threshold)) {
+        !to_count(p, "--root-threshold", o.root_threshold) || !to_count(p, "--keys", o.role_keys) ||
+        !to_count(p, "--threshold", o.role_threshold)) {
       return kExitUsage;
     }
     auto repo = Repository::init(p.positional[0], o, clock);

@@ -67,8 +67,8 @@ int cmd_sync(Args args) {
   {
     std::ifstream in(cfg->northbound.trust_root, std::ios::binary);
     if (!in) {
-      return usage_error(config_path + ": [northbound] trust_root '" +
-                         cfg->northbound.trust_root + "' cannot be read");
+      return usage_error(config_path + ": [northbound] trust_root '" + cfg->northbound.trust_root +
+                         "' cannot be read");
     }
     std::stringstream s;
     s << in.rdbuf();

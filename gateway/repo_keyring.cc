@@ -28,7 +28,8 @@ Result<RepoKeyring> RepoKeyring::open(const std::string& dir) {
   ring.dir_ = dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Errc::io, "keys", "cannot create key directory " + dir + ": " + ec.message());
+  if (ec)
+    return make_error(Errc::io, "keys", "cannot create key directory " + dir + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (entry.path().extension() != ".key") continue;
@@ -60,7 +61,8 @@ Result<const northbound::PrivateKey*> RepoKeyring::generate() {
   const std::string path = dir_ + "/" + key.keyid() + ".key";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return make_error(Errc::io, "keys", "cannot create key file " + path + ": " + std::strerror(errno));
+    return make_error(Errc::io, "keys",
+                      "cannot create key file " + path + ": " + std::strerror(errno));
   }
   const std::string text = key.to_json().dump() + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

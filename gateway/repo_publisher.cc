@@ -77,7 +77,8 @@ Status Repository::write_file(std::string_view relative, std::string_view bytes)
   fs::create_directories(path.parent_path(), ec);
   const std::string tmp = path.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(Errc::io, "write", "cannot create " + tmp + ": " + std::strerror(errno));
+  if (fd < 0)
+    return make_error(Errc::io, "write", "cannot create " + tmp + ": " + std::strerror(errno));
   bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
   ok = ::fsync(fd) == 0 && ok;
   ::close(fd);
@@ -90,16 +91,16 @@ Status Repository::write_file(std::string_view relative, std::string_view bytes)
 Status Repository::write_role(Role role, const std::string& bytes) {
   const uint64_t version = bodies_.at(role)["version"].get<uint64_t>();
   const std::string name(northbound::role_name(role));
-  if (role != Role::timestamp) FG_TRY(write_file(std::to_string(version) + "." + name + ".json", bytes));
+  if (role != Role::timestamp)
+    FG_TRY(write_file(std::to_string(version) + "." + name + ".json", bytes));
   FG_TRY(write_file(name + ".json", bytes));
   signed_bytes_[role] = bytes;
   return ok_status();
 }
 
 json Repository::meta_for(const std::string& bytes, uint64_t version) const {
-  return {{"version", version},
-          {"length", bytes.size()},
-          {"hashes", {{"sha256", sha256_hex(bytes)}}}};
+  return {
+      {"version", version}, {"length", bytes.size()}, {"hashes", {{"sha256", sha256_hex(bytes)}}}};
 }
 
 Result<Repository> Repository::init(const std::string& dir, const RepoInitOptions& options,
@@ -127,8 +128,7 @@ Result<Repository> Repository::init(const std::string& dir, const RepoInitOption
       ids.push_back(key->keyid());
     }
     roles[std::string(northbound::role_name(role))] = {
-        {"keyids", ids},
-        {"threshold", is_root ? options.root_threshold : options.role_threshold}};
+        {"keyids", ids}, {"threshold", is_root ? options.root_threshold : options.role_threshold}};
   }
   repo.bodies_[Role::root] = {{"_type", "root"},
                               {"spec_version", northbound::kSpecVersion},
@@ -159,8 +159,7 @@ Result<Repository> Repository::init(const std::string& dir, const RepoInitOption
   return repo;
 }
 
-Result<Repository> Repository::open(const std::string& dir, const Clock& clock,
-                                    RepoExpiry expiry) {
+Result<Repository> Repository::open(const std::string& dir, const Clock& clock, RepoExpiry expiry) {
   const std::string meta = dir + "/repository/";
   if (!fs::exists(meta + "root.json")) {
     return make_error(Errc::not_found, "repository",
@@ -173,14 +172,14 @@ Result<Repository> Repository::open(const std::string& dir, const Clock& clock,
                       signed_body(meta + "timestamp.json", Role::timestamp));
   const uint64_t snap_version =
       repo.bodies_[Role::timestamp]["meta"]["snapshot.json"]["version"].get<uint64_t>();
-  FG_ASSIGN_OR_RETURN(repo.bodies_[Role::snapshot],
-                      signed_body(meta + std::to_string(snap_version) + ".snapshot.json",
-                                  Role::snapshot));
+  FG_ASSIGN_OR_RETURN(
+      repo.bodies_[Role::snapshot],
+      signed_body(meta + std::to_string(snap_version) + ".snapshot.json", Role::snapshot));
   const uint64_t targets_version =
       repo.bodies_[Role::snapshot]["meta"]["targets.json"]["version"].get<uint64_t>();
-  FG_ASSIGN_OR_RETURN(repo.bodies_[Role::targets],
-                      signed_body(meta + std::to_string(targets_version) + ".targets.json",
-                                  Role::targets));
+  FG_ASSIGN_OR_RETURN(
+      repo.bodies_[Role::targets],
+      signed_body(meta + std::to_string(targets_version) + ".targets.json", Role::targets));
   for (Role role : kRoles) {
     const std::string name(northbound::role_name(role));
     std::string file = role == Role::snapshot  ? std::to_string(snap_version) + ".snapshot.json"
@@ -239,8 +238,7 @@ Status Repository::publish_targets() {
 
 Status Repository::refresh_timestamp() { return publish_timestamp_only(); }
 
-Status Repository::add_target(std::string_view name, std::string_view content,
-                              const json& custom) {
+Status Repository::add_target(std::string_view name, std::string_view content, const json& custom) {
   if (!northbound::is_safe_target_name(name)) {
     return make_error(Errc::invalid_argument, "target_name",
                       "target name '" + std::string(name) +
@@ -293,10 +291,14 @@ Status Repository::rotate(Role role) {
   FG_ASSIGN_OR_RETURN(std::string bytes, sign_with(root, signers));
   FG_TRY(write_role(Role::root, bytes));
   switch (role) {
-    case Role::root: return ok_status();
-    case Role::timestamp: return publish_timestamp_only();
-    case Role::snapshot: return publish_snapshot();
-    case Role::targets: return publish_targets();
+    case Role::root:
+      return ok_status();
+    case Role::timestamp:
+      return publish_timestamp_only();
+    case Role::snapshot:
+      return publish_snapshot();
+    case Role::targets:
+      return publish_targets();
   }
   return ok_status();
 }

@@ -68,8 +68,8 @@ class Repository {
   // with the role's current keys, and publishing steps that bump the version.
   const nlohmann::json& body(northbound::Role role) const;
   Result<std::string> sign(northbound::Role role, const nlohmann::json& body) const;
-  Status publish_targets();    // then snapshot and timestamp
-  Status publish_snapshot();   // then timestamp
+  Status publish_targets();   // then snapshot and timestamp
+  Status publish_snapshot();  // then timestamp
   Status publish_timestamp();
   Status write_file(std::string_view relative, std::string_view bytes) const;
   Result<const northbound::PrivateKey*> private_key(const std::string& keyid) const {

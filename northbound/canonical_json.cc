@@ -76,10 +76,10 @@ Result<std::string> canonical_json(const nlohmann::json& value) {
 }
 
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view what) {
-  auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  auto parsed =
+      nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return make_error(Errc::invalid_argument, "json",
-                      std::string(what) + " is not valid JSON");
+    return make_error(Errc::invalid_argument, "json", std::string(what) + " is not valid JSON");
   }
   return parsed;
 }

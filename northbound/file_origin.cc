@@ -32,8 +32,7 @@ class FileOrigin final : public Origin {
     int fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) {
-        return make_error(Errc::not_found, "not_found",
-                          "origin has no " + std::string(path));
+        return make_error(Errc::not_found, "not_found", "origin has no " + std::string(path));
       }
       return make_error(Errc::network, "origin_unreachable",
                         "cannot open " + full + ": " + std::strerror(errno));
@@ -57,7 +56,8 @@ class FileOrigin final : public Origin {
       ssize_t n = ::read(fd, buf.data(), buf.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        return make_error(Errc::network, "read", "cannot read " + full + ": " + std::strerror(errno));
+        return make_error(Errc::network, "read",
+                          "cannot read " + full + ": " + std::strerror(errno));
       }
       if (n == 0) return ok_status();
       uint64_t got = static_cast<uint64_t>(n);

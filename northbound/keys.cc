@@ -1,7 +1,7 @@
 #include "northbound/keys.h"
 
-#include <openssl/is_boringssl.h>
 #include <openssl/curve25519.h>
+#include <openssl/is_boringssl.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
 
@@ -20,8 +20,8 @@ Result<std::string> hex_field(const nlohmann::json& obj, const char* key, size_t
   auto raw = from_hex(it->get<std::string>());
   if (!raw.ok() || raw->size() != bytes) {
     return make_error(Errc::invalid_argument, "key",
-                      std::string("key \"keyval.") + key + "\" is not " +
-                          std::to_string(bytes) + " hex-encoded bytes");
+                      std::string("key \"keyval.") + key + "\" is not " + std::to_string(bytes) +
+                          " hex-encoded bytes");
   }
   return std::move(raw).value();
 }
@@ -44,9 +44,7 @@ Status check_type(const nlohmann::json& key) {
 }  // namespace
 
 nlohmann::json PublicKey::to_json() const {
-  return {{"keytype", "ed25519"},
-          {"scheme", "ed25519"},
-          {"keyval", {{"public", to_hex(bytes)}}}};
+  return {{"keytype", "ed25519"}, {"scheme", "ed25519"}, {"keyval", {{"public", to_hex(bytes)}}}};
 }
 
 Result<PublicKey> PublicKey::from_json(const nlohmann::json& key) {

@@ -21,8 +21,7 @@ Result<uint64_t> get_uint(const nlohmann::json& obj, const char* key, std::strin
   return it->get<uint64_t>();
 }
 
-Result<std::string> get_string(const nlohmann::json& obj, const char* key,
-                               std::string_view what) {
+Result<std::string> get_string(const nlohmann::json& obj, const char* key, std::string_view what) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_string()) {
     return shape_error(what, std::string("\"") + key + "\" must be a string");
@@ -39,8 +38,8 @@ Result<const nlohmann::json*> get_object(const nlohmann::json& obj, const char* 
   return &*it;
 }
 
-Result<std::optional<Sha256Digest>> parse_hashes(const nlohmann::json& obj,
-                                                 std::string_view what, bool required) {
+Result<std::optional<Sha256Digest>> parse_hashes(const nlohmann::json& obj, std::string_view what,
+                                                 bool required) {
   auto it = obj.find("hashes");
   if (it == obj.end()) {
     if (required) return shape_error(what, "\"hashes\" is required");
@@ -83,10 +82,14 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::root: return "root";
-    case Role::timestamp: return "timestamp";
-    case Role::snapshot: return "snapshot";
-    case Role::targets: return "targets";
+    case Role::root:
+      return "root";
+    case Role::timestamp:
+      return "timestamp";
+    case Role::snapshot:
+      return "snapshot";
+    case Role::targets:
+      return "targets";
   }
   return "?";
 }
@@ -95,9 +98,9 @@ Result<Role> role_from_name(std::string_view name) {
   for (Role r : {Role::root, Role::timestamp, Role::snapshot, Role::targets}) {
     if (role_name(r) == name) return r;
   }
-  return make_error(Errc::invalid_argument, "role",
-                    "unknown role '" + std::string(name) +
-                        "' (expected root, timestamp, snapshot or targets)");
+  return make_error(
+      Errc::invalid_argument, "role",
+      "unknown role '" + std::string(name) + "' (expected root, timestamp, snapshot or targets)");
 }
 
 Result<int64_t> parse_expires(std::string_view t) {
@@ -169,8 +172,8 @@ Result<SignedEnvelope> parse_envelope(std::string_view bytes, Role expected) {
   }
   FG_ASSIGN_OR_RETURN(std::string type, get_string(*body, "_type", what));
   if (type != role_name(expected)) {
-    return shape_error(what, "\"_type\" is '" + type + "', expected '" +
-                                 std::string(role_name(expected)) + "'");
+    return shape_error(
+        what, "\"_type\" is '" + type + "', expected '" + std::string(role_name(expected)) + "'");
   }
   FG_ASSIGN_OR_RETURN(std::string spec, get_string(*body, "spec_version", what));
   if (spec.rfind("1.", 0) != 0) {
@@ -319,7 +322,8 @@ bool is_safe_target_name(std::string_view name) {
   size_t start = 0;
   while (true) {
     size_t end = name.find('/', start);
-    std::string_view seg = name.substr(start, end == std::string_view::npos ? name.npos : end - start);
+    std::string_view seg =
+        name.substr(start, end == std::string_view::npos ? name.npos : end - start);
     if (seg.empty() || seg == "." || seg == "..") return false;
     for (char c : seg) {
       if (c == '\\' || c == '\0') return false;

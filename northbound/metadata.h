@@ -41,8 +41,8 @@ struct Signature {
 struct SignedEnvelope {
   Role role = Role::root;
   uint64_t version = 0;
-  int64_t expires = 0;  // unix seconds
-  nlohmann::json body;  // `signed`
+  int64_t expires = 0;    // unix seconds
+  nlohmann::json body;    // `signed`
   std::string canonical;  // canonical JSON of `signed`: the signed bytes
   std::vector<Signature> signatures;
 };

@@ -94,7 +94,8 @@ Result<PlanWindow> parse_window(const json& d, const std::string& path) {
   FG_ASSIGN_OR_RETURN(std::string dur, opt_string(*it, "duration", field + ".", ""));
   auto parsed = parse_duration(dur);
   if (!parsed.ok() || *parsed < std::chrono::seconds(1)) {
-    return plan_error(field + ".duration", "\"" + dur + "\" is not a positive duration like \"3h\"");
+    return plan_error(field + ".duration",
+                      "\"" + dur + "\" is not a positive duration like \"3h\"");
   }
   w.duration = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
   FG_ASSIGN_OR_RETURN(w.tz, opt_string(*it, "tz", field + ".", "UTC"));
@@ -126,8 +127,8 @@ Result<Deployment> parse_deployment(const json& d, const std::string& path) {
     if (!rate->is_object()) return plan_error(path + "rate", "is not an object");
     if (auto bps = rate->find("bytes_per_s"); bps != rate->end()) {
       Result<uint64_t> size = bps->is_number_unsigned() ? Result<uint64_t>(bps->get<uint64_t>())
-                              : bps->is_string() ? parse_rate(bps->get<std::string>())
-                                                 : Result<uint64_t>(plan_error(rp, ""));
+                              : bps->is_string()        ? parse_rate(bps->get<std::string>())
+                                                        : Result<uint64_t>(plan_error(rp, ""));
       if (!size.ok()) {
         return plan_error(rp + "bytes_per_s", shown(*bps) + " is not a size like \"2MiB\"");
       }
@@ -150,9 +151,9 @@ Result<Deployment> parse_deployment(const json& d, const std::string& path) {
       PlanStage st;
       FG_ASSIGN_OR_RETURN(uint64_t pct, opt_uint(s, "percent", sp, 0, 100));
       if (pct <= last) {
-        return plan_error(sp + "percent", std::to_string(pct) +
-                                              " must be above the previous stage's " +
-                                              std::to_string(last));
+        return plan_error(
+            sp + "percent",
+            std::to_string(pct) + " must be above the previous stage's " + std::to_string(last));
       }
       st.percent = static_cast<uint32_t>(pct);
       last = st.percent;
@@ -169,7 +170,8 @@ Result<Deployment> parse_deployment(const json& d, const std::string& path) {
     FG_ASSIGN_OR_RETURN(uint64_t md, opt_uint(*ab, "min_devices", path + "abort.", 1, 1u << 30));
     dep.abort.min_devices = static_cast<uint32_t>(md);
   }
-  if (auto rb = d.find("rollback"); rb != d.end() && !(rb->is_string() && rb->get<std::string>().empty())) {
+  if (auto rb = d.find("rollback");
+      rb != d.end() && !(rb->is_string() && rb->get<std::string>().empty())) {
     FG_ASSIGN_OR_RETURN(dep.rollback, target_name(*rb, path + "rollback"));
   }
   FG_ASSIGN_OR_RETURN(std::string action, opt_string(d, "action", path, "install"));
@@ -178,7 +180,8 @@ Result<Deployment> parse_deployment(const json& d, const std::string& path) {
   } else if (action == "download-only") {
     dep.action = PlanAction::download_only;
   } else {
-    return plan_error(path + "action", "\"" + action + "\" is not \"install\" or \"download-only\"");
+    return plan_error(path + "action",
+                      "\"" + action + "\" is not \"install\" or \"download-only\"");
   }
   FG_ASSIGN_OR_RETURN(std::string prio, opt_string(d, "priority", path, "normal"));
   if (prio == "normal") {
@@ -241,9 +244,9 @@ Result<SyncPlan> parse_sync_plan(std::string_view json_text) {
 
 Result<bool> check_plan_succession(const SyncPlan& in_force, const SyncPlan& incoming) {
   if (incoming.site != in_force.site) {
-    return make_error(Errc::verification, "site_mismatch",
-                      "site mismatch: plan is for site '" + incoming.site + "', not '" +
-                          in_force.site + "'");
+    return make_error(
+        Errc::verification, "site_mismatch",
+        "site mismatch: plan is for site '" + incoming.site + "', not '" + in_force.site + "'");
   }
   if (incoming.version < in_force.version) {
     return make_error(Errc::verification, "rollback",

@@ -24,8 +24,7 @@ Status check_pinned(std::string_view bytes, const MetaFile& meta, std::string_vi
                                          " signed");
   }
   if (meta.sha256 && Sha256::of(bytes) != *meta.sha256) {
-    return refuse("hash_mismatch",
-                  std::string(what) + " does not match the SHA-256 signed for it");
+    return refuse("hash_mismatch", std::string(what) + " does not match the SHA-256 signed for it");
   }
   return ok_status();
 }
@@ -36,8 +35,8 @@ Status check_version(uint64_t got, uint64_t expected, std::string_view what) {
                                   v(expected) + " expected");
   }
   if (got != expected) {
-    return refuse("version_mismatch",
-                  std::string(what) + " version " + v(got) + " is not the " + v(expected) + " expected");
+    return refuse("version_mismatch", std::string(what) + " version " + v(got) + " is not the " +
+                                          v(expected) + " expected");
   }
   return ok_status();
 }
@@ -46,8 +45,8 @@ Status check_version(uint64_t got, uint64_t expected, std::string_view what) {
 
 Status TrustedState::check_fresh(Role role, int64_t expires) const {
   if (update_start_ >= expires) {
-    return refuse("expired", std::string(role_name(role)) + " metadata expired at " +
-                                 format_expires(expires));
+    return refuse("expired",
+                  std::string(role_name(role)) + " metadata expired at " + format_expires(expires));
   }
   return ok_status();
 }

@@ -43,6 +43,11 @@ Status TufUpdater::persist(const TrustedBytes& before) {
     if (old_value != new_value) writes.push_back(cache::KvWrite{kTable, key, new_value});
   };
   diff("root", before.root, now.root);
+  if (before.root != now.root) {
+    // Every accepted root stays, so a mirror can serve the whole chain ("2.root", ...).
+    writes.push_back(
+        cache::KvWrite{kTable, std::to_string(state_->root().version) + ".root", now.root});
+  }
   diff("timestamp", before.timestamp, now.timestamp);
   diff("snapshot", before.snapshot, now.snapshot);
   diff("targets", before.targets, now.targets);
@@ -85,12 +90,11 @@ Status TufUpdater::refresh() {
   FG_TRY(state_->check_root_fresh());
 
   {
-    FG_ASSIGN_OR_RETURN(std::string bytes,
-                        [&]() -> Result<std::string> {
-                          auto r = fetch_all(origin_, "timestamp.json", limits_.timestamp_max_bytes);
-                          if (!r.ok()) return about(r.take_error(), "timestamp.json");
-                          return r;
-                        }());
+    FG_ASSIGN_OR_RETURN(std::string bytes, [&]() -> Result<std::string> {
+      auto r = fetch_all(origin_, "timestamp.json", limits_.timestamp_max_bytes);
+      if (!r.ok()) return about(r.take_error(), "timestamp.json");
+      return r;
+    }());
     const TrustedBytes before = state_->bytes();
     FG_ASSIGN_OR_RETURN(bool changed, state_->update_timestamp(bytes));
     if (changed) FG_TRY(persist(before));
@@ -175,15 +179,16 @@ Result<cache::ArtifactInfo> TufUpdater::fetch_target(std::string_view name) {
   }
   std::unique_ptr<cache::Ingest> ingest = std::move(begun).value();
   const std::string path = target_path(name, tf);
-  Status fetched = origin_.fetch(path, ingest->offset(), tf.length,
-                                 [&](std::span<const uint8_t> piece) { return ingest->append(piece); });
+  Status fetched =
+      origin_.fetch(path, ingest->offset(), tf.length,
+                    [&](std::span<const uint8_t> piece) { return ingest->append(piece); });
   if (!fetched.ok()) {
     Error e = fetched.take_error();
     if (e.detail == "length_exceeded") {
       ingest->abort();
       return make_error(Errc::verification, "length_exceeded",
-                        "length exceeded: target " + std::string(name) + " is longer than its signed " +
-                            std::to_string(tf.length) + " bytes");
+                        "length exceeded: target " + std::string(name) +
+                            " is longer than its signed " + std::to_string(tf.length) + " bytes");
     }
     // Other failures keep the committed chunks: the next attempt resumes.
     return about(std::move(e), path);
@@ -192,9 +197,9 @@ Result<cache::ArtifactInfo> TufUpdater::fetch_target(std::string_view name) {
   if (!finished.ok()) {
     Error e = finished.take_error();
     if (e.detail == "hash_mismatch") {
-      return make_error(Errc::verification, "hash_mismatch",
-                        "hash mismatch: target " + std::string(name) +
-                            " does not match its signed SHA-256");
+      return make_error(
+          Errc::verification, "hash_mismatch",
+          "hash mismatch: target " + std::string(name) + " does not match its signed SHA-256");
     }
     if (e.detail == "length_exceeded" || e.code == Errc::verification) {
       return make_error(Errc::verification, e.detail.empty() ? "length_mismatch" : e.detail,

@@ -2,7 +2,8 @@
 // the cache Store: refresh the trusted metadata, then download targets into the cache.
 //
 // Trusted metadata lives in the store's trusted_metadata table under the keys "root",
-// "timestamp", "snapshot" and "targets". Each accepted step is written in one
+// "timestamp", "snapshot" and "targets", and every accepted root also under "<N>.root".
+// Each accepted step is written in one
 // transaction; a refused step writes nothing, so the previous trusted state stays.
 #pragma once
 
@@ -22,7 +23,7 @@ namespace fleetgate::northbound {
 
 // Caps against endless-data attacks where no signed length applies.
 struct UpdaterLimits {
-  uint32_t max_root_rotations = 32;           // N+1.root.json fetched at most this often
+  uint32_t max_root_rotations = 32;  // N+1.root.json fetched at most this often
   uint64_t root_max_bytes = 512 * 1024;
   uint64_t timestamp_max_bytes = 16 * 1024;
   uint64_t snapshot_max_bytes = 2 * 1024 * 1024;  // when timestamp signs no length

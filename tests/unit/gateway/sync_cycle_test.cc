@@ -66,8 +66,8 @@ TEST_CASE("a newer plan replaces the pins of the old one") {
 TEST_CASE("a key rotation of every role is followed through the root chain") {
   SyncFixture f;
   REQUIRE(f.sync().ok());
-  for (auto role : {northbound::Role::root, northbound::Role::targets,
-                    northbound::Role::snapshot, northbound::Role::timestamp}) {
+  for (auto role : {northbound::Role::root, northbound::Role::targets, northbound::Role::snapshot,
+                    northbound::Role::timestamp}) {
     REQUIRE(f.repo->rotate(role).ok());
   }
   REQUIRE(f.repo->add_target("fw/a.bin", "abc").ok());
@@ -75,4 +75,8 @@ TEST_CASE("a key rotation of every role is followed through the root chain") {
   auto root = f.store->kv_get(cache::Table::trusted_metadata, "root").value();
   REQUIRE(root.has_value());
   CHECK(*root == f.repo_file("5.root.json"));
+  for (int v = 1; v <= 5; ++v) {
+    CHECK(f.store->kv_get(cache::Table::trusted_metadata, std::to_string(v) + ".root").value() ==
+          f.repo_file(std::to_string(v) + ".root.json"));
+  }
 }

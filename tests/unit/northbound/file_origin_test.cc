@@ -39,11 +39,11 @@ TEST_CASE("file origin streams a file and stops at the first byte past the cap")
   CHECK(all->size() == 200 * 1024);
 
   uint64_t delivered = 0;
-  Status capped = (*origin)->fetch("targets/fw/a.bin", 0, 200 * 1024 - 1,
-                                   [&](std::span<const uint8_t> piece) {
-                                     delivered += piece.size();
-                                     return ok_status();
-                                   });
+  Status capped =
+      (*origin)->fetch("targets/fw/a.bin", 0, 200 * 1024 - 1, [&](std::span<const uint8_t> piece) {
+        delivered += piece.size();
+        return ok_status();
+      });
   REQUIRE_FALSE(capped.ok());
   CHECK(capped.error().detail == "length_exceeded");
   CHECK(delivered == 200 * 1024 - 1);  // never more than the cap

@@ -92,4 +92,3 @@ TEST_CASE("a plan whose version goes backwards is a rollback") {
   CHECK(*check_plan_succession(*v3, *v4) == true);
   CHECK(*check_plan_succession(*v3, *v3) == false);
 }
-

@@ -37,9 +37,13 @@ struct Builder {
       }
       roles[std::string(role_name(role))] = {{"keyids", ids}, {"threshold", thresholds.at(role)}};
     }
-    return {{"_type", "root"}, {"spec_version", "1.0.31"}, {"version", root_version},
-            {"expires", format_expires(expires)}, {"consistent_snapshot", true},
-            {"keys", k}, {"roles", roles}};
+    return {{"_type", "root"},
+            {"spec_version", "1.0.31"},
+            {"version", root_version},
+            {"expires", format_expires(expires)},
+            {"consistent_snapshot", true},
+            {"keys", k},
+            {"roles", roles}};
   }
 
   static std::string sign(const json& body, const std::vector<const PrivateKey*>& by) {
@@ -53,21 +57,31 @@ struct Builder {
   std::string root() const { return sign_as(Role::root, root_body()); }
 
   static json meta(const std::string& bytes, uint64_t version) {
-    return {{"version", version}, {"length", bytes.size()},
+    return {{"version", version},
+            {"length", bytes.size()},
             {"hashes", {{"sha256", Sha256::of(bytes).hex()}}}};
   }
   json targets_body(uint64_t version) const {
-    return {{"_type", "targets"}, {"spec_version", "1.0.31"}, {"version", version},
+    return {{"_type", "targets"},
+            {"spec_version", "1.0.31"},
+            {"version", version},
             {"expires", format_expires(expires)},
-            {"targets", {{"fw/a.bin", {{"length", 3}, {"hashes", {{"sha256", Sha256::of("abc").hex()}}}}}}}};
+            {"targets",
+             {{"fw/a.bin", {{"length", 3}, {"hashes", {{"sha256", Sha256::of("abc").hex()}}}}}}}};
   }
   json snapshot_body(uint64_t version, const std::string& targets, uint64_t tv) const {
-    return {{"_type", "snapshot"}, {"spec_version", "1.0.31"}, {"version", version},
-            {"expires", format_expires(expires)}, {"meta", {{"targets.json", meta(targets, tv)}}}};
+    return {{"_type", "snapshot"},
+            {"spec_version", "1.0.31"},
+            {"version", version},
+            {"expires", format_expires(expires)},
+            {"meta", {{"targets.json", meta(targets, tv)}}}};
   }
   json timestamp_body(uint64_t version, const std::string& snapshot, uint64_t sv) const {
-    return {{"_type", "timestamp"}, {"spec_version", "1.0.31"}, {"version", version},
-            {"expires", format_expires(expires)}, {"meta", {{"snapshot.json", meta(snapshot, sv)}}}};
+    return {{"_type", "timestamp"},
+            {"spec_version", "1.0.31"},
+            {"version", version},
+            {"expires", format_expires(expires)},
+            {"meta", {{"snapshot.json", meta(snapshot, sv)}}}};
   }
 };
 
@@ -88,7 +102,9 @@ struct Fixture {
 
 std::string detail_of(const Status& s) { return s.ok() ? "ok" : s.error().detail; }
 template <typename T>
-std::string detail_of(const Result<T>& r) { return r.ok() ? "ok" : r.error().detail; }
+std::string detail_of(const Result<T>& r) {
+  return r.ok() ? "ok" : r.error().detail;
+}
 
 }  // namespace
 
