@@ -10,6 +10,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # ccache hits across work trees and clean clones.
 export CCACHE_BASEDIR := $(CURDIR)
+# Debug info keeps the first path; hits must not depend on the directory (CI clones elsewhere).
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps configure build test run test-asan fuzz bench clean format
 

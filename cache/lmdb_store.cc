@@ -9,7 +9,6 @@
 // the new state: a record turns `ready` in the same commit that stores its tail.
 #include <lmdb.h>
 #include <sys/stat.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +20,7 @@
 #include <set>
 
 #include "cache/artifact_record.h"
+#include "cache/chunk_checksum.h"
 #include "cache/store.h"
 #include "cache/store_testing.h"
 #include "common/log.h"
@@ -134,9 +134,9 @@ class LmdbStore;
 class LmdbIngest final : public Ingest {
  public:
   LmdbIngest(LmdbStore& store, const Sha256Digest& sha, uint64_t length, uint64_t committed,
-             Sha256 hasher)
+             Sha256 hasher, size_t commit_bytes)
       : store_(store), sha_(sha), length_(length), committed_(committed), hasher_(hasher) {
-    buffer_.reserve(kChunkSize);
+    buffer_.reserve(commit_bytes);
   }
   ~LmdbIngest() override;
 
@@ -215,8 +215,9 @@ class LmdbStore final : public Store {
                                                                    size_t limit) override;
 
   // For LmdbIngest / LmdbReader / the test seam.
-  Status commit_chunk(const Sha256Digest& sha, uint64_t index, std::span<const uint8_t> bytes,
-                      std::optional<int64_t> make_visible_at);
+  // Stores `bytes` as consecutive chunks from `index` on (the last may be short).
+  Status commit_chunks(const Sha256Digest& sha, uint64_t index, std::span<const uint8_t> bytes,
+                       std::optional<int64_t> make_visible_at);
   Status discard(const Sha256Digest& sha);
   void quarantine(const Sha256Digest& sha, std::string_view why);
   void release_ingest(const Sha256Digest& sha) {
@@ -224,6 +225,7 @@ class LmdbStore final : public Store {
     active_ingests_.erase(sha);
   }
   void release_transfer() { transfers_.fetch_sub(1); }
+  size_t commit_bytes() const { return commit_bytes_; }
   int64_t now() const { return unix_seconds(options_.clock->now()); }
   MDB_dbi chunks_dbi() const { return chunks_; }
   Status overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, size_t offset);
@@ -260,12 +262,15 @@ class LmdbStore final : public Store {
   std::atomic<uint64_t> checksum_failures_{0};
   std::atomic<uint64_t> evicted_{0};
   uint64_t stale_readers_cleared_ = 0;
+  size_t commit_bytes_ = kChunkSize;
 };
 
 // ---- LmdbStore ----
 
 Status LmdbStore::open(const StoreOptions& options) {
   options_ = options;
+  commit_bytes_ = static_cast<size_t>(
+      std::max<uint64_t>(kChunkSize, options.commit_bytes / kChunkSize * kChunkSize));
   if (options_.clock == nullptr) {
     return make_error(Errc::invalid_argument, "no_clock", "cache store opened without a clock");
   }
@@ -405,7 +410,7 @@ Result<uint64_t> LmdbStore::rehash_committed(const Sha256Digest& sha, uint64_t c
       if (mdb_get(txn.get(), chunks_, &key, &val) != 0 || val.mv_size != kChecksumSize + kChunkSize)
         break;
       const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
-      if (XXH3_64bits(data, kChunkSize) != load_le64(val.mv_data)) {
+      if (chunk_checksum(data, kChunkSize) != load_le64(val.mv_data)) {
         checksum_failures_.fetch_add(1);
         kLog.warn("resumed ingest has a damaged chunk; fetching it again",
                   {{"sha256", sha.hex()}, {"chunk", i}});
@@ -506,28 +511,31 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
                         "artifact " + sha.hex() + " is already being ingested");
     }
   }
-  return std::unique_ptr<Ingest>(new LmdbIngest(*this, sha, length, committed, hasher));
+  return std::unique_ptr<Ingest>(
+      new LmdbIngest(*this, sha, length, committed, hasher, commit_bytes_));
 }
 
-Status LmdbStore::commit_chunk(const Sha256Digest& sha, uint64_t index,
-                               std::span<const uint8_t> bytes,
-                               std::optional<int64_t> make_visible_at) {
+Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
+                                std::span<const uint8_t> bytes,
+                                std::optional<int64_t> make_visible_at) {
   FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
   FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
   if (!rec || rec->state != ArtifactState::ingesting) {
     return make_error(Errc::cancelled, "ingest_removed",
                       "ingest of " + sha.hex() + " was removed from the cache meanwhile");
   }
-  if (!bytes.empty()) {
+  for (; !bytes.empty(); ++index) {
+    std::span<const uint8_t> chunk = bytes.first(std::min<size_t>(bytes.size(), kChunkSize));
+    bytes = bytes.subspan(chunk.size());
     std::string k = chunk_key(sha, index);
     MDB_val key = as_val(k);
-    MDB_val val{kChecksumSize + bytes.size(), nullptr};
+    MDB_val val{kChecksumSize + chunk.size(), nullptr};
     // MDB_RESERVE: copy the bytes straight into the map page, once.
     int rc = mdb_put(txn.get(), chunks_, &key, &val, MDB_RESERVE);
     if (rc != 0) return lmdb_error(rc, "store chunk of " + sha.hex());
-    store_le64(val.mv_data, XXH3_64bits(bytes.data(), bytes.size()));
-    std::memcpy(static_cast<uint8_t*>(val.mv_data) + kChecksumSize, bytes.data(), bytes.size());
-    rec->committed = index * kChunkSize + bytes.size();
+    store_le64(val.mv_data, chunk_checksum(chunk.data(), chunk.size()));
+    std::memcpy(static_cast<uint8_t*>(val.mv_data) + kChecksumSize, chunk.data(), chunk.size());
+    rec->committed = index * kChunkSize + chunk.size();
   }
   if (make_visible_at) {
     rec->state = ArtifactState::ready;
@@ -535,7 +543,7 @@ Status LmdbStore::commit_chunk(const Sha256Digest& sha, uint64_t index,
     rec->visible_since = *make_visible_at;
   }
   FG_TRY(put_record(txn.get(), sha, *rec));
-  return txn.commit(make_visible_at ? "finish ingest" : "commit chunk");
+  return txn.commit(make_visible_at ? "finish ingest" : "commit chunks");
 }
 
 Status LmdbStore::discard(const Sha256Digest& sha) {
@@ -759,7 +767,7 @@ Result<std::vector<Sha256Digest>> LmdbStore::verify(std::optional<Sha256Digest> 
           break;
         }
         const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
-        if (XXH3_64bits(data, want) != load_le64(val.mv_data)) {
+        if (chunk_checksum(data, want) != load_le64(val.mv_data)) {
           why = "chunk " + std::to_string(i) + " failed its XXH3 checksum";
           break;
         }
@@ -921,16 +929,18 @@ Status LmdbIngest::append(std::span<const uint8_t> data) {
     return fail(std::move(e));
   }
   while (!data.empty()) {
-    size_t take = std::min<size_t>(data.size(), kChunkSize - buffer_.size());
+    size_t take = std::min<size_t>(data.size(), store_.commit_bytes() - buffer_.size());
     buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
     hasher_.update(data.first(take));
     data = data.subspan(take);
-    if (buffer_.size() == kChunkSize && offset() < length_) {
-      Status s = store_.commit_chunk(sha_, committed_ / kChunkSize, buffer_, std::nullopt);
+    // A batch that ends the artifact waits for finish(), which commits it with the
+    // state change.
+    if (buffer_.size() == store_.commit_bytes() && offset() < length_) {
+      Status s = store_.commit_chunks(sha_, committed_ / kChunkSize, buffer_, std::nullopt);
       // The uncommitted bytes are in the hash state already: after a failed commit this
       // ingest object is unusable; a new begin_ingest resumes from what is durable.
       if (!s.ok()) return fail(s.take_error());
-      committed_ += kChunkSize;
+      committed_ += buffer_.size();
       buffer_.clear();
     }
   }
@@ -959,7 +969,7 @@ Result<ArtifactInfo> LmdbIngest::finish() {
     failed_ = e;
     return e;
   }
-  Status s = store_.commit_chunk(sha_, committed_ / kChunkSize, buffer_, store_.now());
+  Status s = store_.commit_chunks(sha_, committed_ / kChunkSize, buffer_, store_.now());
   if (!s.ok()) {
     failed_ = s.error();
     return s.take_error();
@@ -1010,7 +1020,7 @@ Status LmdbReader::read(uint64_t offset, uint64_t len,
       why = "chunk " + std::to_string(index) + " is missing or has the wrong size";
     } else if (verified_chunk_ != index) {
       const auto* data = static_cast<const uint8_t*>(val.mv_data) + kChecksumSize;
-      if (XXH3_64bits(data, want) != load_le64(val.mv_data)) {
+      if (chunk_checksum(data, want) != load_le64(val.mv_data)) {
         why = "chunk " + std::to_string(index) + " failed its XXH3 checksum on read";
       } else {
         verified_chunk_ = index;

@@ -71,7 +71,10 @@ struct StoreOptions {
   uint64_t quota_bytes = 20ull << 30;  // artifact bytes; eviction keeps below this
   uint64_t map_size = 0;               // 0: derived from quota (+ headroom)
   unsigned max_transfers = 256;        // cap on read handles held across loop turns
-  const Clock* clock = nullptr;        // required
+  // An ingest commits its chunks in batches of this many bytes (a multiple of kChunkSize),
+  // each batch one synced LMDB commit: a crash loses at most one batch of progress.
+  uint64_t commit_bytes = 16 * kChunkSize;
+  const Clock* clock = nullptr;  // required
 };
 
 // An artifact being written. Not thread-safe; one writer per artifact.
@@ -86,7 +89,8 @@ class Ingest {
   virtual uint64_t offset() const = 0;
   // Bytes in committed chunks: what survives a crash now.
   virtual uint64_t durable() const = 0;
-  // Appends bytes at offset(). Full chunks are committed as they fill. Fails with
+  // Appends bytes at offset(). Full chunks are committed as they fill, in batches of
+  // StoreOptions::commit_bytes. Fails with
   // Errc::verification ("length_exceeded") at the first byte beyond length(); the
   // ingest is then discarded.
   virtual Status append(std::span<const uint8_t> data) = 0;

@@ -275,8 +275,9 @@ int cmd_cache(Args args) {
 
   config::Config cfg;
   if (!inv.config_file.empty()) {
-    // TODO(issue 2): config::load_config(inv.config_file) once config loading is on main.
-    return usage_error("-c is not available yet (configuration loading, issue 2); use --state-dir");
+    auto loaded = config::load_config(inv.config_file);
+    if (!loaded.ok()) return fail(loaded.error());
+    cfg = *loaded;
   } else if (inv.state_dir.empty()) {
     return usage_error("give -c FILE or --state-dir DIR");
   }

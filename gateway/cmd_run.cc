@@ -65,6 +65,7 @@ config::Config demo_config(const std::string& state_dir) {
   c.state_dir = state_dir;
   c.shutdown_grace = std::chrono::seconds(2);
   c.http.listen = {"127.0.0.1:8080"};
+  c.cache.quota = 1ull << 30;
   c.devices.file = state_dir + "/devices.toml";
   return c;
 }

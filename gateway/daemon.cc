@@ -4,8 +4,12 @@
 #include <filesystem>
 #include <system_error>
 
+#include "cache/store.h"
 #include "common/log.h"
+#include "common/socket_address.h"
 #include "common/units.h"
+#include "southbound/device_registry.h"
+#include "southbound/http_server.h"
 
 namespace fleetgate::gateway {
 namespace {
@@ -31,6 +35,23 @@ std::string restart_keys(const config::Config& old_c, const config::Config& new_
   for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
   return out;
 }
+
+// One southbound HttpServer per [http] listen address.
+// NOTE: HttpServer has no "stop listening only" yet, so while draining it still accepts,
+// and in_flight() counts open connections (idle keep-alive ones included): the drain
+// then ends when they close or the grace period is over.
+class HttpService final : public Service {
+ public:
+  explicit HttpService(std::unique_ptr<southbound::HttpServer> server)
+      : server_(std::move(server)) {}
+  std::string_view name() const override { return "http"; }
+  void stop_accepting() override {}
+  size_t in_flight() const override { return server_->stats().open_connections; }
+  void shut_down(std::function<void()> done) override { server_->close(std::move(done)); }
+
+ private:
+  std::unique_ptr<southbound::HttpServer> server_;
+};
 
 }  // namespace
 
@@ -59,6 +80,7 @@ Status Daemon::start() {
         Errc::io, "state_dir",
         "cannot create the state directory '" + config_.state_dir + "': " + ec.message());
   }
+  FG_TRY(open_state());
   FG_TRY(start_http());
 
   auto add_signal = [this](int signum, std::function<void()> fn) -> Status {
@@ -70,7 +92,6 @@ Status Daemon::start() {
   FG_TRY(add_signal(SIGTERM, [this] { request_stop("SIGTERM"); }));
   FG_TRY(add_signal(SIGINT, [this] { request_stop("SIGINT"); }));
   FG_TRY(add_signal(SIGHUP, [this] { (void)reload(); }));
-  services_open_ = services_.size();
 
   std::string listening;
   for (const auto& a : http_addresses_) listening += (listening.empty() ? "" : " ") + a;
@@ -82,13 +103,57 @@ Status Daemon::start() {
   return ok_status();
 }
 
+Status Daemon::open_state() {
+  auto store = cache::open_lmdb_store(cache::store_options_for(config_, clock_));
+  if (!store.ok()) {
+    Error e = store.take_error();
+    e.message = "cannot open the cache in '" + config_.state_dir + "/cache': " + e.message;
+    return e;
+  }
+  store_ = std::move(store).value();
+  std::error_code ec;
+  if (!config_.devices.file.empty() && std::filesystem::exists(config_.devices.file, ec)) {
+    auto registry = southbound::DeviceRegistry::load(config_.devices.file);
+    if (!registry.ok()) return registry.take_error();
+    devices_ = std::make_unique<southbound::DeviceRegistry>(std::move(registry).value());
+  } else {
+    kLog.warn("no device registry file: only public resources are served",
+              {{"file", config_.devices.file}});
+  }
+  return ok_status();
+}
+
 Status Daemon::start_http() {
-  // The device-facing HTTP server (southbound/http_server.h) is started here, one per
-  // [http] listen address, and registered with add_service() so it drains on SIGTERM.
-  // Until that server is on main, the gateway starts without HTTP listeners.
-  if (!config_.http.listen.empty()) {
-    kLog.warn("HTTP server not built in yet; [http] listen is ignored",
-              {{"listen", config_.http.listen.front()}});
+  const auto& h = config_.http;
+  for (const auto& listen : h.listen) {
+    southbound::HttpServerOptions options;
+    options.listen = listen;
+    options.limits.max_head_bytes = h.max_header_bytes;
+    options.limits.max_body_bytes = h.max_body_bytes;
+    options.head_timeout = h.header_timeout;
+    options.idle_timeout = h.idle_timeout;
+    options.max_connections = h.max_connections;
+    southbound::Services services;
+    services.store = store_.get();
+    services.clock = &clock_;
+    services.oracle = nullptr;  // the rollout engine (a later issue) plugs in here
+    services.devices = devices_.get();
+    auto server = southbound::HttpServer::start(loop_.raw(), options, services);
+    if (!server.ok()) {
+      Error e = server.take_error();
+      e.message = "cannot serve HTTP on " + listen + ": " + e.message;
+      return e;
+    }
+    auto addr = SocketAddress::parse(listen);
+    std::string host = addr.ok() ? addr->to_string() : listen;
+    host = host.substr(0, host.rfind(':')) + ":" + std::to_string((*server)->port());
+    http_addresses_.push_back(host);
+    add_service(std::make_unique<HttpService>(std::move(server).value()));
+  }
+  if (!h.tls_listen.empty()) {
+    // HTTPS needs the TLS stream layer of southbound; it is wired here when it lands.
+    kLog.warn("HTTPS listeners are not supported yet; [http] tls_listen is ignored",
+              {{"tls_listen", h.tls_listen.front()}});
   }
   return ok_status();
 }
@@ -140,6 +205,7 @@ void Daemon::finish(bool forced) {
     kLog.info("stopped");
     return;
   }
+  services_open_ = services_.size();
   for (auto& s : services_) {
     s->shut_down([this] {
       if (--services_open_ == 0) kLog.info("stopped");

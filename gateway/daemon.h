@@ -22,6 +22,13 @@
 #include "common/uv.h"
 #include "config/config.h"
 
+namespace fleetgate::cache {
+class Store;
+}
+namespace fleetgate::southbound {
+class DeviceRegistry;
+}
+
 namespace fleetgate::gateway {
 
 // Something the daemon starts and stops: an HTTP server, the CoAP server, the sync engine.
@@ -63,6 +70,7 @@ class Daemon {
   void add_service(std::unique_ptr<Service> service);
 
  private:
+  Status open_state();
   Status start_http();
   void check_drained();
   void finish(bool forced);
@@ -72,6 +80,8 @@ class Daemon {
   config::Config config_;
   std::string config_path_;
   MetricsRegistry metrics_;
+  std::unique_ptr<cache::Store> store_;
+  std::unique_ptr<southbound::DeviceRegistry> devices_;  // null: no registry file
   std::vector<std::unique_ptr<Service>> services_;
   std::vector<std::unique_ptr<uv::SignalWatcher>> signals_;
   std::unique_ptr<uv::Timer> grace_timer_;

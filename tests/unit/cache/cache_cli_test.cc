@@ -124,6 +124,38 @@ TEST_CASE("cli: verify exits 1 naming the corrupt artifact", "[cache][cli][integ
   CHECK(fleetgate(sd + " verify").exit_code == 0);
 }
 
+TEST_CASE("cli: -c FILE takes the store and quota from the configuration", "[cache][cli]") {
+  TempDir dir;
+  {
+    std::ofstream toml(dir.path() + "/fleetgate.toml");
+    toml << "state_dir = \"" << dir.path() << "/state\"\n[cache]\nquota = \"1MiB\"\n";
+  }
+  const std::string cfg = "-c " + dir.path() + "/fleetgate.toml";
+  auto small = random_bytes(1000, 105);
+  auto big = random_bytes(2 * kChunkSize, 106);
+  write_file(dir.path() + "/small.bin", small);
+  write_file(dir.path() + "/big.bin", big);
+  CHECK(fleetgate(cfg + " import " + dir.path() + "/small.bin --sha256 " + digest_of(small).hex())
+            .exit_code == 0);
+  CHECK_THAT(fleetgate(cfg + " ls").output,
+             Catch::Contains(digest_of(small).hex()) && Catch::Contains("of 1MiB quota"));
+  // The same store seen through --state-dir: it lives in <state_dir>/cache.
+  CHECK_THAT(fleetgate("--state-dir " + dir.path() + "/state ls").output,
+             Catch::Contains(digest_of(small).hex()));
+  // 512 KiB more still fits under the 1 MiB quota; 1.25 MiB never can.
+  CHECK(fleetgate(cfg + " import " + dir.path() + "/big.bin --sha256 " + digest_of(big).hex())
+            .exit_code == 0);
+  auto huge = random_bytes(5 * kChunkSize, 107);
+  write_file(dir.path() + "/huge.bin", huge);
+  Run full =
+      fleetgate(cfg + " import " + dir.path() + "/huge.bin --sha256 " + digest_of(huge).hex());
+  CHECK(full.exit_code == 1);
+  CHECK_THAT(full.output, Catch::Contains("cache full"));
+  Run bad = fleetgate("-c " + dir.path() + "/missing.toml ls");
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.output, Catch::Contains("missing.toml"));
+}
+
 TEST_CASE("cli: usage errors exit 2", "[cache][cli]") {
   TempDir dir;
   CHECK(fleetgate("").exit_code == 2);

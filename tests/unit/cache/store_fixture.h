@@ -64,6 +64,7 @@ struct StoreFixture {
     options.quota_bytes = quota;
     options.map_size = map_size;
     options.max_transfers = max_transfers;
+    options.commit_bytes = kChunkSize;  // chunk-granular progress, which the tests observe
     options.clock = &clock;
     reopen();
   }

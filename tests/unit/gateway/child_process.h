@@ -19,7 +19,7 @@
 
 extern char** environ;
 
-namespace fleetgate::testing {
+namespace fleetgate::cli_testing {
 
 // A private temporary directory, removed with its contents.
 class TempDir {
@@ -144,4 +144,4 @@ inline Completed run_to_end(std::vector<std::string> args,
   return c;
 }
 
-}  // namespace fleetgate::testing
+}  // namespace fleetgate::cli_testing

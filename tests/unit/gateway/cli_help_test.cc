@@ -3,7 +3,7 @@
 
 #include "tests/unit/gateway/child_process.h"
 
-namespace fleetgate::testing {
+namespace fleetgate::cli_testing {
 namespace {
 
 TEST_CASE("fleetgate --help lists every subcommand") {
@@ -44,4 +44,4 @@ TEST_CASE("subcommands of later issues say so and exit 2") {
 }
 
 }  // namespace
-}  // namespace fleetgate::testing
+}  // namespace fleetgate::cli_testing

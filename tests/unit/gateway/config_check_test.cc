@@ -3,7 +3,7 @@
 
 #include "tests/unit/gateway/child_process.h"
 
-namespace fleetgate::testing {
+namespace fleetgate::cli_testing {
 namespace {
 
 TEST_CASE("config check accepts the example file") {
@@ -32,4 +32,4 @@ TEST_CASE("config check of a missing file exits 2") {
 }
 
 }  // namespace
-}  // namespace fleetgate::testing
+}  // namespace fleetgate::cli_testing

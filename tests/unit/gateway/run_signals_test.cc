@@ -6,7 +6,7 @@
 
 #include "tests/unit/gateway/child_process.h"
 
-namespace fleetgate::testing {
+namespace fleetgate::cli_testing {
 namespace {
 
 using namespace std::chrono_literals;
@@ -70,4 +70,4 @@ TEST_CASE("SIGHUP with a broken file logs the error and keeps running on the old
 }
 
 }  // namespace
-}  // namespace fleetgate::testing
+}  // namespace fleetgate::cli_testing

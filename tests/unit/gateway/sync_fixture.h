@@ -2,8 +2,6 @@
 // in one temporary directory, driven by one manual clock.
 #pragma once
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "cache/store.h"
+#include "child_process.h"
 #include "common/clock.h"
 #include "gateway/repo_publisher.h"
 #include "northbound/origin.h"
@@ -21,22 +20,8 @@
 
 namespace fleetgate::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "fg-sync-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// One TempDir for every gateway test (child_process.h).
+using cli_testing::TempDir;
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -54,11 +39,11 @@ struct SyncFixture {
   std::string site = "plant-7";
 
   explicit SyncFixture(gateway::RepoInitOptions options = {}, gateway::RepoExpiry expiry = {}) {
-    auto r = gateway::Repository::init(tmp.path() + "/repo", options, clock, expiry);
+    auto r = gateway::Repository::init(tmp.path().string() + "/repo", options, clock, expiry);
     REQUIRE(r.ok());
     repo = std::make_unique<gateway::Repository>(std::move(r).value());
     cache::StoreOptions so;
-    so.dir = tmp.path() + "/state";
+    so.dir = tmp.path().string() + "/state";
     so.quota_bytes = 64ull << 20;
     so.clock = &clock;
     auto s = cache::open_lmdb_store(so);
