@@ -10,12 +10,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +96,7 @@ void print(const std::string& what, double ours, double theirs, const std::strin
 
 int main(int argc, char** argv) {
   int seconds = argc > 1 ? std::atoi(argv[1]) : 5;
+  ::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-write must not kill the server
   fs::path dir = fs::temp_directory_path() / ("fg-http-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir / "www" / "v1" / "blobs" / "sha256");
   fs::create_directories(dir / "www" / "v1" / "devices" / "bench-1");
@@ -201,7 +204,12 @@ int main(int argc, char** argv) {
   print("next JSON, 256 conns, HTTPS", a.rps, b.rps, "req/s");
 
   // Idle keep-alive memory: 10,000 connections, each has had one answer, then waits.
-  constexpr int kIdle = 10000;
+  // Client and server ends both live in this process: two descriptors per connection.
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &lim);
+  const int kIdle = static_cast<int>(std::min<rlim_t>(10000, (lim.rlim_cur - 256) / 2));
   long before = rss_anon_kib();
   std::vector<int> fds;
   std::string req = "GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n";
@@ -212,6 +220,8 @@ int main(int argc, char** argv) {
     sa.sin_port = htons(static_cast<uint16_t>(plain->port()));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) break;
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     (void)::send(fd, req.data(), req.size(), 0);
     char buf[512];
     (void)::recv(fd, buf, sizeof buf, 0);
