@@ -15,36 +15,7 @@ std::string last_ssl_error() {
   return buf;
 }
 
-Error file_error(const std::string& what, const std::string& path) {
-  return make_error(Errc::config, "tls_files",
-                    "TLS " + what + " '" + path + "' could not be loaded: " + last_ssl_error());
-}
 }  // namespace
-
-Result<bssl::UniquePtr<SSL_CTX>> make_tls_server_context(const TlsServerFiles& files) {
-  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
-  if (!ctx) return make_error(Errc::internal, "SSL_CTX_new", last_ssl_error());
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert_chain.c_str()) != 1) {
-    return file_error("certificate chain", files.cert_chain);
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return file_error("private key", files.private_key);
-  }
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return file_error("private key (does not match the certificate)", files.private_key);
-  }
-  if (!files.client_ca.empty()) {
-    if (SSL_CTX_load_verify_locations(ctx.get(), files.client_ca.c_str(), nullptr) != 1) {
-      return file_error("client CA", files.client_ca);
-    }
-    int mode = SSL_VERIFY_PEER;
-    if (files.require_client_cert) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    SSL_CTX_set_verify(ctx.get(), mode, nullptr);
-  }
-  return ctx;
-}
 
 Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
                                                      std::string_view server_name) {

@@ -3,6 +3,7 @@
 // ciphertext to write comes out. No socket calls here, so the libuv owner decides when
 // to read and write (and stops reading for backpressure as it would without TLS).
 // Server side now; the client side (northbound's HTTPS client) uses Role::client and SNI.
+// Contexts come from common/tls_context.h (TlsContext::server / ::client).
 #pragma once
 
 #include <openssl/is_boringssl.h>  // fails to compile if the include path finds OpenSSL
@@ -19,22 +20,13 @@
 
 namespace fleetgate {
 
-struct TlsServerFiles {
-  std::string cert_chain;  // PEM, leaf first
-  std::string private_key;  // PEM
-  std::string client_ca;   // PEM; non-empty: ask for client certificates and verify them
-  bool require_client_cert = false;
-};
-
-// An SSL_CTX for serving TLS 1.2 and 1.3 with the given files. Errors name the file.
-Result<bssl::UniquePtr<SSL_CTX>> make_tls_server_context(const TlsServerFiles& files);
-
 class TlsStream {
  public:
   enum class Role { server, client };
   using PlaintextSink = std::function<void(std::string_view)>;
 
-  // `ctx` must outlive the stream. `server_name` is the SNI a client sends.
+  // `ctx` (TlsContext::raw()) must outlive the stream. `server_name` is the SNI a client
+  // sends; hostname verification is set with TlsContext::set_peer_hostname on ssl().
   static Result<std::unique_ptr<TlsStream>> create(SSL_CTX* ctx, Role role,
                                                    std::string_view server_name = {});
 
@@ -57,6 +49,7 @@ class TlsStream {
   // Subject CN of the verified peer certificate, or "" if none was presented.
   std::string peer_common_name() const;
   std::string_view version() const;  // "TLSv1.3", ...
+  SSL* ssl() const { return ssl_.get(); }
 
  private:
   explicit TlsStream(bssl::UniquePtr<SSL> ssl) : ssl_(std::move(ssl)) {}

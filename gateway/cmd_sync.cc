@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "gateway/commands.h"
+#include "northbound/https_origin.h"
 #include "northbound/origin.h"
 #include "northbound/sync_cycle.h"
 
@@ -55,11 +56,10 @@ int cmd_sync(Args args) {
   if (cfg->site.empty()) return usage_error(config_path + ": \"site\" is required to sync");
   const std::string& origin_url = cfg->northbound.origin;
   if (origin_url.empty()) return usage_error(config_path + ": [northbound] origin is empty");
-  if (origin_url.rfind("file://", 0) != 0) {
-    return usage_error(config_path + ": [northbound] origin '" + origin_url +
-                       "': only file:/// origins are supported so far (HTTPS: issue 5)");
-  }
-  auto origin = northbound::open_file_origin(origin_url);
+  northbound::OriginOptions origin_options;
+  origin_options.tls.ca_file = cfg->northbound.ca_file;
+  origin_options.wan_rate = cfg->northbound.wan_rate;
+  auto origin = northbound::open_origin(origin_url, origin_options);
   if (!origin.ok()) return usage_error(origin.error().message);
 
   northbound::SyncRequest request;

@@ -368,6 +368,7 @@ HttpReply DeviceApi::metrics() {
               st->open_transfers);
     }
   }
+  if (s_.metrics != nullptr) out += s_.metrics->render();
   HttpReply r = HttpReply::text(200, "");
   r.headers.clear();
   r.header("Content-Type", "text/plain; version=0.0.4");

@@ -19,6 +19,7 @@
 
 #include "cache/store.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "southbound/deployment_oracle.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_reply.h"
@@ -33,6 +34,7 @@ struct Services {
   const Clock* clock = nullptr;
   DeploymentOracle* oracle = nullptr;
   const DeviceRegistry* devices = nullptr;
+  const MetricsRegistry* metrics = nullptr;  // optional: rendered after our own counters
 };
 
 class DeviceApi final : public RequestHandler {

@@ -86,6 +86,7 @@ void HttpConnection::start_reading() {
 
 void HttpConnection::set_phase(Phase p) {
   phase_ = p;
+  if (closing_) return;  // a closing timer must not be re-armed
   const HttpServerOptions& o = server_.options();
   std::chrono::milliseconds t{0};
   switch (p) {
@@ -214,7 +215,8 @@ void HttpConnection::reject(int status, std::string_view message) {
 
 void HttpConnection::respond(HttpReply reply, bool head_request) {
   const http::Message& request = parser_.message();
-  keep_alive_ = request.keep_alive && !reply.close_connection && parser_.message_complete();
+  keep_alive_ = request.keep_alive && !reply.close_connection && parser_.message_complete() &&
+                !server_.draining();
   auto w = http::HeadWriter::response(reply.status);
   for (const http::Header& h : reply.headers) w.add(h.name, h.value);
   w.add("Date", server_.date_header());

@@ -23,6 +23,10 @@ class HttpConnection {
   // Closes now, cancelling any write in flight. Idempotent.
   void close();
   const std::string& peer() const { return peer_; }
+  // A request is arriving or a response is being sent (for draining at shutdown).
+  bool busy() const {
+    return !closing_ && (phase_ == Phase::head || phase_ == Phase::body || phase_ == Phase::sending);
+  }
   // Starts serving requests (after the server's caps have admitted the connection).
   void start_reading();
 

@@ -114,7 +114,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::listen(std::unique_ptr<HttpServe
 
 void HttpServer::on_connection(uv_stream_t* listener, int status) {
   auto* self = static_cast<HttpServer*>(listener->data);
-  if (self == nullptr || status < 0 || self->closing_) return;
+  if (self == nullptr || status < 0 || self->draining()) return;
   HttpConnection* c = HttpConnection::accept(*self, listener);
   self->connections_.insert(c);
   unsigned& from_peer = self->per_client_[c->peer()];
@@ -157,6 +157,31 @@ void HttpServer::close(std::function<void()> done) {
   done_ = std::move(done);
   if (closing_) return;
   closing_ = true;
+  close_listener();
+  std::vector<HttpConnection*> open(connections_.begin(), connections_.end());
+  for (HttpConnection* c : open) c->close();
+  maybe_done();
+}
+
+void HttpServer::stop_accepting() {
+  close_listener();
+  // Idle keep-alive connections end now; busy ones answer with Connection: close.
+  std::vector<HttpConnection*> idle;
+  for (HttpConnection* c : connections_) {
+    if (!c->busy()) idle.push_back(c);
+  }
+  for (HttpConnection* c : idle) c->close();
+}
+
+size_t HttpServer::in_flight() const {
+  size_t n = 0;
+  for (const HttpConnection* c : connections_) n += c->busy() ? 1 : 0;
+  return n;
+}
+
+void HttpServer::close_listener() {
+  if (listener_closed_ || listener_closing_) return;
+  listener_closing_ = true;
   if (listener_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_), [](uv_handle_t* h) {
       auto* self = static_cast<HttpServer*>(h->data);
@@ -168,9 +193,6 @@ void HttpServer::close(std::function<void()> done) {
   } else {
     listener_closed_ = true;
   }
-  std::vector<HttpConnection*> open(connections_.begin(), connections_.end());
-  for (HttpConnection* c : open) c->close();
-  maybe_done();
 }
 
 void HttpServer::maybe_done() {

@@ -75,6 +75,10 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> start(uv_loop_t* loop,
                                                    const HttpServerOptions& options,
                                                    Services services);
+  // Stops listening; connections go on until their current exchange ends. Idempotent.
+  void stop_accepting();
+  // Connections with a request arriving or a response being sent.
+  size_t in_flight() const;
   // Stops listening and closes every connection; `done` runs once all handles are closed.
   // NOTE: the server must stay alive until `done` has run.
   void close(std::function<void()> done);
@@ -85,6 +89,7 @@ class HttpServer {
   const HttpServerOptions& options() const { return options_; }
 
   // Used by connections.
+  bool draining() const { return closing_ || listener_closing_; }
   uv_loop_t* loop() const { return loop_; }
   RequestHandler& handler() { return handler_; }
   HttpServerStats& mutable_stats() { return stats_; }
@@ -98,6 +103,7 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> listen(std::unique_ptr<HttpServer> server);
   static void on_connection(uv_stream_t* listener, int status);
   void maybe_done();
+  void close_listener();
 
   uv_loop_t* loop_;
   HttpServerOptions options_;
@@ -114,6 +120,7 @@ class HttpServer {
   int64_t date_second_ = -1;
   bool closing_ = false;
   bool listener_closed_ = false;
+  bool listener_closing_ = false;
   std::function<void()> done_;
 };
 

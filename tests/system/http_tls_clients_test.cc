@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/tls_context.h"
 #include "unit/common/tls_stream_test_certs.h"
 #include "unit/southbound/served_gateway.h"
 
@@ -32,11 +33,11 @@ fleetgate::southbound::HttpServerOptions tls_options(SSL_CTX* ctx) {
 
 struct TlsFixture {
   TestPki pki;
-  bssl::UniquePtr<SSL_CTX> ctx =
-      fleetgate::make_tls_server_context(
-          {pki.path("server.pem"), pki.path("server.key"), pki.path("ca.pem"), false})
+  fleetgate::TlsContext ctx =
+      fleetgate::TlsContext::server(
+          {pki.path("server.pem"), pki.path("server.key"), pki.path("ca.pem"), false, {}})
           .value();
-  ServedGateway gw{tls_options(ctx.get())};
+  ServedGateway gw{tls_options(ctx.raw())};
   std::string base = "https://127.0.0.1:" + std::to_string(gw.port());
   std::string curl = "curl -sS --cacert " + pki.path("ca.pem") + " ";
 };

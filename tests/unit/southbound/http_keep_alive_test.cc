@@ -61,3 +61,28 @@ TEST_CASE("Connection: close and HTTP/1.0 end the connection after the answer", 
   }
   CHECK(gw.stop());
 }
+
+TEST_CASE("stop_accepting closes idle connections and refuses new ones", "[http_server]") {
+  ServedGateway gw;
+  Client idle(gw.port());
+  idle.send(get("/healthz"));
+  CHECK(idle.response().status == 200);
+  Client half(gw.port());
+  half.send("GET /healthz HTTP/1.1\r\n");  // a request in progress
+  size_t busy = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (busy == 0 && std::chrono::steady_clock::now() < deadline) {
+    gw.on_loop([&] { busy = gw.server->in_flight(); });
+  }
+  CHECK(busy == 1);
+  gw.on_loop([&] { gw.server->stop_accepting(); });
+  CHECK(idle.closed_by_server());
+  half.send("Host: gw\r\n\r\n");
+  auto r = half.response();
+  CHECK(r.status == 200);
+  REQUIRE(r.header("connection") != nullptr);
+  CHECK(*r.header("connection") == "close");
+  CHECK(half.closed_by_server());
+  CHECK_THROWS(Client(gw.port()));  // nothing listens any more
+  CHECK(gw.stop());
+}

@@ -11,6 +11,9 @@
 #include <uv.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -67,10 +70,29 @@ class ServedGateway {
       auto* self = static_cast<ServedGateway*>(a->data);
       self->server->close([self] {
         uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&self->call_), nullptr);
       });
     });
     stop_.data = this;
+    uv_async_init(&loop_, &call_, [](uv_async_t* a) {
+      auto* self = static_cast<ServedGateway*>(a->data);
+      std::lock_guard<std::mutex> lock(self->call_mu_);
+      if (self->call_fn_) {
+        self->call_fn_();
+        self->call_fn_ = nullptr;
+        self->call_cv_.notify_all();
+      }
+    });
+    call_.data = this;
     thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  }
+
+  // Runs `fn` on the loop thread and waits for it (the server is the loop's alone).
+  void on_loop(std::function<void()> fn) {
+    std::unique_lock<std::mutex> lock(call_mu_);
+    call_fn_ = std::move(fn);
+    uv_async_send(&call_);
+    call_cv_.wait(lock, [this] { return !call_fn_; });
   }
   ~ServedGateway() { stop(); }
 
@@ -93,6 +115,10 @@ class ServedGateway {
  private:
   uv_loop_t loop_;
   uv_async_t stop_;
+  uv_async_t call_;
+  std::mutex call_mu_;
+  std::condition_variable call_cv_;
+  std::function<void()> call_fn_;
   std::thread thread_;
   bool stopped_clean_ = false;
 };
@@ -100,8 +126,12 @@ class ServedGateway {
 // A blocking loopback client; every wait has a deadline.
 class Client {
  public:
-  explicit Client(int port) {
+  // `receive_buffer` > 0 shrinks the socket's receive buffer (a reader that stalls early).
+  explicit Client(int port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));

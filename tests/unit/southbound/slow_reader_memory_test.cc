@@ -38,11 +38,11 @@ uint64_t metric(int port, std::string_view name) {
 }
 }  // namespace
 
-TEST_CASE("200 stalled readers of a 4 MiB blob cost under 16 KiB each", "[backpressure]") {
+TEST_CASE("200 stalled readers of an 8 MiB blob cost under 16 KiB each", "[backpressure]") {
   constexpr int kClients = 200;
   constexpr long kBoundPerClientKib = 16;
   ServedGateway gw;
-  std::string blob(4 << 20, 'z');
+  std::string blob(8 << 20, 'z');
   auto d = gw.store.add(blob);
   gw.oracle.public_blobs.insert(d);
   std::string().swap(blob);
@@ -55,7 +55,7 @@ TEST_CASE("200 stalled readers of a 4 MiB blob cost under 16 KiB each", "[backpr
   long before = rss_anon_kib();
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.push_back(std::make_unique<Client>(gw.port()));
+    clients.push_back(std::make_unique<Client>(gw.port(), 16 * 1024));
     clients.back()->send(get("/v1/blobs/sha256/" + d.hex()));
   }
   // Every request has been dispatched (the server has started each transfer) ...
