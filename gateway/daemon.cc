@@ -7,6 +7,7 @@
 #include "cache/store.h"
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "common/tls_context.h"
 #include "common/units.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
@@ -36,21 +37,20 @@ std::string restart_keys(const config::Config& old_c, const config::Config& new_
   return out;
 }
 
-// One southbound HttpServer per [http] listen address.
-// NOTE: HttpServer has no "stop listening only" yet, so while draining it still accepts,
-// and in_flight() counts open connections (idle keep-alive ones included): the drain
-// then ends when they close or the grace period is over.
+// One southbound HttpServer per [http] listen or tls_listen address. An HTTPS server
+// shares the TLS context, which must outlive it: the service holds both.
 class HttpService final : public Service {
  public:
-  explicit HttpService(std::unique_ptr<southbound::HttpServer> server)
-      : server_(std::move(server)) {}
-  std::string_view name() const override { return "http"; }
-  void stop_accepting() override {}
-  size_t in_flight() const override { return server_->stats().open_connections; }
+  HttpService(std::unique_ptr<southbound::HttpServer> server, std::shared_ptr<TlsContext> tls)
+      : server_(std::move(server)), tls_(std::move(tls)) {}
+  std::string_view name() const override { return tls_ ? "https" : "http"; }
+  void stop_accepting() override { server_->stop_accepting(); }
+  size_t in_flight() const override { return server_->in_flight(); }
   void shut_down(std::function<void()> done) override { server_->close(std::move(done)); }
 
  private:
   std::unique_ptr<southbound::HttpServer> server_;
+  std::shared_ptr<TlsContext> tls_;
 };
 
 }  // namespace
@@ -80,6 +80,8 @@ Status Daemon::start() {
         Errc::io, "state_dir",
         "cannot create the state directory '" + config_.state_dir + "': " + ec.message());
   }
+  // A peer that closes mid-response must cost a write error, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   FG_TRY(open_state());
   FG_TRY(start_http());
 
@@ -93,10 +95,14 @@ Status Daemon::start() {
   FG_TRY(add_signal(SIGINT, [this] { request_stop("SIGINT"); }));
   FG_TRY(add_signal(SIGHUP, [this] { (void)reload(); }));
 
-  std::string listening;
-  for (const auto& a : http_addresses_) listening += (listening.empty() ? "" : " ") + a;
+  auto joined = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& a : v) out += (out.empty() ? "" : " ") + a;
+    return out;
+  };
   kLog.info("gateway started",
-            {{"http", listening},
+            {{"http", joined(http_addresses_)},
+             {"https", joined(https_addresses_)},
              {"state_dir", config_.state_dir},
              {"config", config_path_.empty() ? std::string("(built-in)") : config_path_},
              {"shutdown_grace", format_duration(config_.shutdown_grace)}});
@@ -125,7 +131,21 @@ Status Daemon::open_state() {
 
 Status Daemon::start_http() {
   const auto& h = config_.http;
-  for (const auto& listen : h.listen) {
+  std::shared_ptr<TlsContext> tls;
+  if (!h.tls_listen.empty()) {
+    ServerTlsOptions tls_options;
+    tls_options.cert_file = h.tls_cert;
+    tls_options.key_file = h.tls_key;
+    tls_options.alpn = {"http/1.1"};
+    auto ctx = TlsContext::server(tls_options);
+    if (!ctx.ok()) {
+      Error e = ctx.take_error();
+      e.message = "cannot serve HTTPS with [http] tls_cert / tls_key: " + e.message;
+      return e;
+    }
+    tls = std::make_shared<TlsContext>(std::move(ctx).value());
+  }
+  auto serve = [&](const std::string& listen, std::shared_ptr<TlsContext> ctx) -> Status {
     southbound::HttpServerOptions options;
     options.listen = listen;
     options.limits.max_head_bytes = h.max_header_bytes;
@@ -133,6 +153,7 @@ Status Daemon::start_http() {
     options.head_timeout = h.header_timeout;
     options.idle_timeout = h.idle_timeout;
     options.max_connections = h.max_connections;
+    options.tls = ctx ? ctx->raw() : nullptr;
     southbound::Services services;
     services.store = store_.get();
     services.clock = &clock_;
@@ -141,20 +162,19 @@ Status Daemon::start_http() {
     auto server = southbound::HttpServer::start(loop_.raw(), options, services);
     if (!server.ok()) {
       Error e = server.take_error();
-      e.message = "cannot serve HTTP on " + listen + ": " + e.message;
+      e.message = std::string("cannot serve ") + (ctx ? "HTTPS" : "HTTP") + " on " + listen +
+                  ": " + e.message;
       return e;
     }
     auto addr = SocketAddress::parse(listen);
     std::string host = addr.ok() ? addr->to_string() : listen;
     host = host.substr(0, host.rfind(':')) + ":" + std::to_string((*server)->port());
-    http_addresses_.push_back(host);
-    add_service(std::make_unique<HttpService>(std::move(server).value()));
-  }
-  if (!h.tls_listen.empty()) {
-    // HTTPS needs the TLS stream layer of southbound; it is wired here when it lands.
-    kLog.warn("HTTPS listeners are not supported yet; [http] tls_listen is ignored",
-              {{"tls_listen", h.tls_listen.front()}});
-  }
+    (ctx ? https_addresses_ : http_addresses_).push_back(host);
+    add_service(std::make_unique<HttpService>(std::move(server).value(), std::move(ctx)));
+    return ok_status();
+  };
+  for (const auto& listen : h.listen) FG_TRY(serve(listen, nullptr));
+  for (const auto& listen : h.tls_listen) FG_TRY(serve(listen, tls));
   return ok_status();
 }
 

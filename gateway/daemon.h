@@ -65,6 +65,7 @@ class Daemon {
   bool stopping() const { return stopping_; }
   // Where the HTTP services actually listen ("127.0.0.1:41234"), for logs and the demo.
   const std::vector<std::string>& http_addresses() const { return http_addresses_; }
+  const std::vector<std::string>& https_addresses() const { return https_addresses_; }
 
   // Adds a service before start() (tests, and wiring of services built elsewhere).
   void add_service(std::unique_ptr<Service> service);
@@ -87,6 +88,7 @@ class Daemon {
   std::unique_ptr<uv::Timer> grace_timer_;
   std::unique_ptr<uv::Timer> drain_poll_;
   std::vector<std::string> http_addresses_;
+  std::vector<std::string> https_addresses_;
   size_t services_open_ = 0;
   bool stopping_ = false;
   bool finished_ = false;

@@ -58,6 +58,39 @@ TEST_CASE("the demo answers GET /healthz to curl and cleans up its state on SIGT
   CHECK_FALSE(std::filesystem::exists(state));
 }
 
+TEST_CASE("run serves HTTPS on http.tls_listen with the configured certificate") {
+  TempDir dir;
+  const std::string cert = (dir.path() / "cert.pem").string();
+  const std::string key = (dir.path() / "key.pem").string();
+  auto made = run_to_end({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                          "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+                          "-days", "2"});
+  REQUIRE(made.code == 0);
+  std::string path = dir.file("tls.toml", "state_dir = \"" + (dir.path() / "state").string() +
+                                              "\"\n[http]\nlisten = []\n"
+                                              "tls_listen = [\"127.0.0.1:0\"]\n"
+                                              "tls_cert = \"" + cert + "\"\ntls_key = \"" +
+                                              key + "\"\n");
+  ChildProcess p({FG_BINARY, "run", "-c", path});
+  REQUIRE(p.wait_for("gateway started", 10s));
+  std::smatch m;
+  std::string err = p.err();
+  REQUIRE(std::regex_search(err, m, std::regex("https=(127\\.0\\.0\\.1:[0-9]+)")));
+  const std::string url = "https://" + std::string(m[1]) + "/healthz";
+
+  auto trusted = run_to_end({"/usr/bin/curl", "-s", "--cacert", cert, "-o", "-", "-w",
+                             " %{http_code}", url});
+  CHECK(trusted.code == 0);
+  CHECK(trusted.out == "ok\n 200");
+  // Without the certificate's CA, curl must refuse the server (exit 60: peer not verified).
+  auto untrusted = run_to_end({"/usr/bin/curl", "-s", "-o", "/dev/null", url});
+  CHECK(untrusted.code == 60);
+
+  p.signal(SIGTERM);
+  REQUIRE(p.wait_exit(5s).value_or(-1) == 0);
+}
+
 TEST_CASE("an open connection holds the stop for at most shutdown_grace, then exit 0") {
   TempDir dir;
   std::string path = dir.file("ok.toml", "state_dir = \"" + (dir.path() / "state").string() +
