@@ -11,13 +11,29 @@ const Logger kLog("uv");
 
 constexpr size_t kReadBufferSize = 64 * 1024;
 
-// Marks a handle as closing and frees its owner struct `H` in the close callback.
+// Handle memory lives apart from its wrapper and is freed by whichever ends last: the
+// close callback or the wrapper's destructor. So a wrapper whose close() already ran
+// (and whose close callback already fired) can still be read and destroyed safely.
 template <typename H>
-void close_and_free(H* h) {
+void start_close(H* h) {
   if (h->closing) return;
   h->closing = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&h->raw),
-           [](uv_handle_t* raw) { delete static_cast<H*>(raw->data); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&h->raw), [](uv_handle_t* raw) {
+    auto* handle = static_cast<H*>(raw->data);
+    handle->closed = true;
+    if (handle->orphaned) delete handle;
+  });
+}
+
+// Called once, from the wrapper's destructor.
+template <typename H>
+void close_and_free(H* h) {
+  if (h->closed) {
+    delete h;
+    return;
+  }
+  h->orphaned = true;
+  start_close(h);
 }
 
 }  // namespace
@@ -187,6 +203,8 @@ Status Loop::close() {
 struct Timer::Handle {
   uv_timer_t raw;
   bool closing = false;
+  bool closed = false;    // the close callback ran
+  bool orphaned = false;  // the wrapper is gone: the close callback frees
   std::function<void()> fn;
 };
 
@@ -220,6 +238,8 @@ void Timer::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&h_->raw)); }
 struct SignalWatcher::Handle {
   uv_signal_t raw;
   bool closing = false;
+  bool closed = false;    // the close callback ran
+  bool orphaned = false;  // the wrapper is gone: the close callback frees
   std::function<void()> fn;
 };
 
@@ -252,6 +272,8 @@ void SignalWatcher::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&h_->raw))
 struct TcpConnection::Handle {
   uv_tcp_t raw;
   bool closing = false;
+  bool closed = false;    // the close callback ran
+  bool orphaned = false;  // the wrapper is gone: the close callback frees
   bool reading = false;
   uv_connect_t connect_req;
   std::function<void(Status)> on_connected;
@@ -281,9 +303,9 @@ bool handle_closing(uv_stream_t* stream) {
 
 TcpConnection::TcpConnection(Handle* h) : h_(h) {}
 
-TcpConnection::~TcpConnection() { close(); }
+TcpConnection::~TcpConnection() { close_and_free(h_); }
 
-void TcpConnection::close() { close_and_free(h_); }
+void TcpConnection::close() { start_close(h_); }
 bool TcpConnection::is_closed() const { return h_->closing; }
 
 Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(
@@ -425,12 +447,14 @@ SocketAddress TcpConnection::local_address() const {
 struct TcpListener::Handle {
   uv_tcp_t raw;
   bool closing = false;
+  bool closed = false;    // the close callback ran
+  bool orphaned = false;  // the wrapper is gone: the close callback frees
   AcceptCallback on_accept;
 };
 
 TcpListener::TcpListener(Handle* h) : h_(h) {}
-TcpListener::~TcpListener() { close(); }
-void TcpListener::close() { close_and_free(h_); }
+TcpListener::~TcpListener() { close_and_free(h_); }
+void TcpListener::close() { start_close(h_); }
 
 Result<std::unique_ptr<TcpListener>> TcpListener::listen(Loop& loop, const SocketAddress& address,
                                                          AcceptCallback on_accept, int backlog) {

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +151,15 @@ Status NginxOrigin::launch() {
   }
   pid_t pid = ::fork();
   if (pid == 0) {
+    // nginx dies with the test process (even one aborted by a sanitizer), and it holds
+    // none of the test's output pipes, so ctest never waits on an orphan.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDIN_FILENO);
+      ::dup2(devnull, STDOUT_FILENO);
+      ::dup2(devnull, STDERR_FILENO);
+    }
     ::execlp("nginx", "nginx", "-p", dir_.c_str(), "-c", conf.c_str(), "-e",
              (dir_ + "/logs/error.log").c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
