@@ -11,6 +11,13 @@ const Logger kLog("uv");
 
 constexpr size_t kReadBufferSize = 64 * 1024;
 
+// The close state every wrapped handle carries (see start_close / close_and_free).
+struct HandleLifetime {
+  bool closing = false;
+  bool closed = false;    // the close callback ran
+  bool orphaned = false;  // the wrapper is gone: the close callback frees
+};
+
 // Handle memory lives apart from its wrapper and is freed by whichever ends last: the
 // close callback or the wrapper's destructor. So a wrapper whose close() already ran
 // (and whose close callback already fired) can still be read and destroyed safely.
@@ -200,11 +207,8 @@ Status Loop::close() {
 
 // --------------------------------------------------------------------------------- Timer
 
-struct Timer::Handle {
+struct Timer::Handle : HandleLifetime {
   uv_timer_t raw;
-  bool closing = false;
-  bool closed = false;    // the close callback ran
-  bool orphaned = false;  // the wrapper is gone: the close callback frees
   std::function<void()> fn;
 };
 
@@ -235,11 +239,8 @@ void Timer::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&h_->raw)); }
 
 // ------------------------------------------------------------------------- SignalWatcher
 
-struct SignalWatcher::Handle {
+struct SignalWatcher::Handle : HandleLifetime {
   uv_signal_t raw;
-  bool closing = false;
-  bool closed = false;    // the close callback ran
-  bool orphaned = false;  // the wrapper is gone: the close callback frees
   std::function<void()> fn;
 };
 
@@ -269,11 +270,8 @@ void SignalWatcher::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&h_->raw))
 
 // ------------------------------------------------------------------------- TcpConnection
 
-struct TcpConnection::Handle {
+struct TcpConnection::Handle : HandleLifetime {
   uv_tcp_t raw;
-  bool closing = false;
-  bool closed = false;    // the close callback ran
-  bool orphaned = false;  // the wrapper is gone: the close callback frees
   bool reading = false;
   uv_connect_t connect_req;
   std::function<void(Status)> on_connected;
@@ -444,11 +442,8 @@ SocketAddress TcpConnection::local_address() const {
 
 // --------------------------------------------------------------------------- TcpListener
 
-struct TcpListener::Handle {
+struct TcpListener::Handle : HandleLifetime {
   uv_tcp_t raw;
-  bool closing = false;
-  bool closed = false;    // the close callback ran
-  bool orphaned = false;  // the wrapper is gone: the close callback frees
   AcceptCallback on_accept;
 };
 
