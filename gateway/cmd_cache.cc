@@ -8,7 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,9 @@
 #include "common/clock.h"
 #include "common/units.h"
 #include "gateway/commands.h"
+#include "northbound/origin.h"
+#include "northbound/sync_cycle.h"
+#include "northbound/tar_origin.h"
 
 namespace fleetgate::gateway {
 namespace {
@@ -29,6 +35,18 @@ constexpr const char* kUsage =
     "  export HASH FILE                 write a ready artifact to FILE\n"
     "  import FILE --sha256 HEX [--name NAME]\n"
     "                                   ingest FILE; refused unless its SHA-256 is HEX\n"
+    "  import-bundle DIR|TAR            (needs -c FILE) an offline bundle for air-gapped\n"
+    "                                   sites: a TUF repository as `fleetgate repo` writes\n"
+    "                                   it (N.root.json, timestamp.json, ..., targets/), as\n"
+    "                                   a directory or an uncompressed tar (`tar -cf`, GNU,\n"
+    "                                   pax or ustar; compress it and it is refused). It is\n"
+    "                                   verified exactly like `fleetgate sync --once` (trust\n"
+    "                                   root, site and expiry from FILE: publish bundles\n"
+    "                                   with a timestamp that outlives the trip) and this\n"
+    "                                   site's plan is fetched and pinned from it.\n"
+    "                                   Exit 0 imported or up to date, 1 refused (the\n"
+    "                                   message names the check or the tar entry), 2 usage\n"
+    "                                   or configuration error, 75 bundle became unreadable.\n"
     "\n"
     "The store is <state_dir>/cache. Long verify and import runs show progress on a terminal.\n";
 
@@ -243,6 +261,109 @@ int run_import(cache::Store& store, const Invocation& inv) {
   return kExitOk;
 }
 
+// Counts the bytes read from a bundle and shows them on a terminal. A bundle may hold more
+// than this site's plan names, so there is no meaningful total to show a percentage of.
+class ProgressOrigin final : public northbound::Origin {
+ public:
+  explicit ProgressOrigin(northbound::Origin& inner)
+      : inner_(inner), on_(::isatty(STDERR_FILENO) == 1) {}
+  ~ProgressOrigin() override { end(); }
+
+  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
+               const Sink& sink) override {
+    return inner_.fetch(path, offset, max_bytes, [&](std::span<const uint8_t> piece) {
+      read_ += piece.size();
+      if (on_ && read_ - drawn_at_ >= (4u << 20)) {
+        drawn_at_ = read_;
+        std::fprintf(stderr, "\rimport-bundle: %s read", format_size(read_).c_str());
+        std::fflush(stderr);
+      }
+      return sink(piece);
+    });
+  }
+  std::string describe() const override { return inner_.describe(); }
+  void end() {
+    if (on_ && drawn_at_ > 0) std::fputc('\n', stderr);
+    drawn_at_ = 0;
+  }
+
+ private:
+  northbound::Origin& inner_;
+  bool on_;
+  uint64_t read_ = 0;
+  uint64_t drawn_at_ = 0;
+};
+
+// A directory bundle is the repository itself, or a `fleetgate repo` DIR holding it in
+// repository/ (the keys next to it are never read).
+Result<std::unique_ptr<northbound::Origin>> open_bundle(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::is_regular_file(st)) return northbound::open_tar_origin(path);
+  if (!fs::is_directory(st)) {
+    return make_error(Errc::invalid_argument, "bundle",
+                      "bundle '" + path + "' is neither a directory nor a tar file");
+  }
+  fs::path dir = fs::absolute(path, ec);
+  if (!fs::exists(dir / "timestamp.json") && fs::exists(dir / "repository" / "timestamp.json")) {
+    dir /= "repository";
+  }
+  if (!fs::exists(dir / "timestamp.json")) {
+    return make_error(
+        Errc::invalid_argument, "bundle",
+        "bundle directory '" + path + "' holds no timestamp.json: not a TUF repository");
+  }
+  return northbound::open_file_origin("file://" + dir.lexically_normal().string() + "/");
+}
+
+int run_import_bundle(cache::Store& store, const config::Config& cfg, const Invocation& inv,
+                      const Clock& clock) {
+  if (inv.positional.size() != 1) return usage_error("import-bundle takes one DIR or TAR");
+  if (cfg.site.empty()) return usage_error(inv.config_file + ": \"site\" is required");
+  northbound::SyncRequest request;
+  request.site = cfg.site;
+  {
+    std::ifstream in(cfg.northbound.trust_root, std::ios::binary);
+    if (!in) {
+      return usage_error(inv.config_file + ": [northbound] trust_root '" +
+                         cfg.northbound.trust_root + "' cannot be read");
+    }
+    std::stringstream s;
+    s << in.rdbuf();
+    request.initial_root = s.str();
+  }
+  auto bundle = open_bundle(inv.positional[0]);
+  if (!bundle.ok()) {
+    const Error& e = bundle.error();
+    std::fprintf(stderr, "fleetgate cache: %s%s\n",
+                 e.detail.rfind("tar_", 0) == 0 ? "refused: " : "", e.message.c_str());
+    return e.detail.rfind("tar_", 0) == 0 ? kExitFailed : kExitUsage;
+  }
+  ProgressOrigin origin(**bundle);
+  auto outcome = northbound::run_sync_once(store, origin, clock, request);
+  origin.end();
+  if (!outcome.ok()) {
+    const Error& e = outcome.error();
+    if (e.code == Errc::network) {
+      std::fprintf(stderr, "fleetgate cache: bundle unreadable: %s\n", e.message.c_str());
+      return kExitUnreachable;
+    }
+    const bool refused =
+        e.code == Errc::verification || e.code == Errc::unsupported || e.code == Errc::not_found;
+    std::fprintf(stderr, "fleetgate cache: %s%s\n", refused ? "refused: " : "", e.message.c_str());
+    return kExitFailed;
+  }
+  if (outcome->plan_version) {
+    std::printf("imported bundle: plan %s version %llu%s, %zu fetched, %zu pinned\n",
+                cfg.site.c_str(), static_cast<unsigned long long>(*outcome->plan_version),
+                outcome->plan_changed ? " (new)" : "", outcome->fetched, outcome->pinned);
+  } else {
+    std::printf("imported bundle: no plan for site %s\n", cfg.site.c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_cache(Args args) {
@@ -272,6 +393,9 @@ int cmd_cache(Args args) {
   if (rest.empty()) return usage_error("no command");
   const std::string command = rest.front();
   inv.positional.assign(rest.begin() + 1, rest.end());
+  if (command == "import-bundle" && inv.config_file.empty()) {
+    return usage_error("import-bundle needs -c FILE (trust root and site)");
+  }
 
   config::Config cfg;
   if (!inv.config_file.empty()) {
@@ -296,6 +420,7 @@ int cmd_cache(Args args) {
   if (command == "gc") return run_gc(**store);
   if (command == "export") return run_export(**store, inv.positional);
   if (command == "import") return run_import(**store, inv);
+  if (command == "import-bundle") return run_import_bundle(**store, cfg, inv, clock);
   return usage_error("unknown command '" + command + "'");
 }
 

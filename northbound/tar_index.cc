@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -104,12 +105,33 @@ bool all_zero(const Block& b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
 }
 
+// The magic numbers of the usual compressors, for a clear refusal of `tar -czf` output.
+const char* compression_of(const Block& b) {
+  auto starts = [&b](std::initializer_list<uint8_t> magic) {
+    return std::equal(magic.begin(), magic.end(), b.begin());
+  };
+  if (starts({0x1f, 0x8b})) return "gzip";
+  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return "xz";
+  if (starts({'B', 'Z', 'h'})) return "bzip2";
+  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return "zstd";
+  return nullptr;
+}
+
 class Indexer {
  public:
   Indexer(uint64_t archive_bytes, const TarReadAt& read_at, const TarLimits& limits)
       : size_(archive_bytes), read_at_(read_at), limits_(limits) {}
 
   Result<TarIndex> run() {
+    if (size_ >= kBlock) {
+      Block first;
+      FG_TRY(read_at_(0, first));
+      if (const char* kind = compression_of(first)) {
+        return refuse("tar_compressed", 0,
+                      std::string("this is a ") + kind +
+                          " file, not a tar archive: decompress the bundle first");
+      }
+    }
     uint64_t pos = 0;
     while (true) {
       if (size_ - pos < kBlock) {

@@ -12,7 +12,7 @@
 // writes them, uncompressed). Refused, with the entry's name and header offset: links,
 // devices and FIFOs; absolute names and names with ".." or empty segments; the same file
 // twice; a header with a bad checksum; data running past the end of the archive; an
-// archive without its end marker (truncated).
+// archive without its end marker (truncated); a compressed file (gzip, xz, bzip2, zstd).
 #pragma once
 
 #include <cstdint>
