@@ -60,14 +60,14 @@ TEST_CASE("the demo answers GET /healthz to curl and cleans up its state on SIGT
 
 TEST_CASE("run serves HTTPS on http.tls_listen with the configured certificate") {
   TempDir dir;
-  const std::string cert = (dir.path() / "cert.pem").string();
-  const std::string key = (dir.path() / "key.pem").string();
+  const std::string cert = (dir.path() + "/cert.pem");
+  const std::string key = (dir.path() + "/key.pem");
   auto made = run_to_end({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                           "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
                           "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
                           "-days", "2"});
   REQUIRE(made.code == 0);
-  std::string path = dir.file("tls.toml", "state_dir = \"" + (dir.path() / "state").string() +
+  std::string path = dir.file("tls.toml", "state_dir = \"" + (dir.path() + "/state") +
                                               "\"\n[http]\nlisten = []\n"
                                               "tls_listen = [\"127.0.0.1:0\"]\n"
                                               "tls_cert = \"" + cert + "\"\ntls_key = \"" +
@@ -93,7 +93,7 @@ TEST_CASE("run serves HTTPS on http.tls_listen with the configured certificate")
 
 TEST_CASE("an open connection holds the stop for at most shutdown_grace, then exit 0") {
   TempDir dir;
-  std::string path = dir.file("ok.toml", "state_dir = \"" + (dir.path() / "state").string() +
+  std::string path = dir.file("ok.toml", "state_dir = \"" + (dir.path() + "/state") +
                                              "\"\nshutdown_grace = \"300ms\"\n"
                                              "[http]\nlisten = [\"127.0.0.1:0\"]\n");
   ChildProcess p({FG_BINARY, "run", "-c", path});
@@ -127,13 +127,13 @@ TEST_CASE("an open connection holds the stop for at most shutdown_grace, then ex
 
 TEST_CASE("an address already in use makes run exit 1 naming the address") {
   TempDir dir;
-  std::string cfg = dir.file("a.toml", "state_dir = \"" + (dir.path() / "a").string() +
+  std::string cfg = dir.file("a.toml", "state_dir = \"" + (dir.path() + "/a") +
                                            "\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n");
   ChildProcess first({FG_BINARY, "run", "-c", cfg});
   REQUIRE(first.wait_for("gateway started", 10s));
   std::string taken = http_address(first);
   REQUIRE_FALSE(taken.empty());
-  std::string cfg2 = dir.file("b.toml", "state_dir = \"" + (dir.path() / "b").string() + "\"\n");
+  std::string cfg2 = dir.file("b.toml", "state_dir = \"" + (dir.path() + "/b") + "\"\n");
   auto second = run_to_end({FG_BINARY, "run", "-c", cfg2, "--listen", taken});
   INFO(second.err);
   CHECK(second.code == 1);
