@@ -56,7 +56,7 @@ json meta_of(const std::string& bytes, uint64_t version) {
 
 struct BundleSite {
   TempDir tmp;
-  std::string dir = tmp.path().string();
+  std::string dir = tmp.path();
   std::string repo_dir = dir + "/repo";
   std::string config = dir + "/fleetgate.toml";
   std::string firmware;

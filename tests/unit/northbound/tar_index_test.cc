@@ -13,7 +13,7 @@
 
 #include "northbound/tar_index.h"
 #include "northbound/tar_origin.h"
-#include "tests/support/nginx_origin.h"
+#include "tests/support/temp_dir.h"
 
 using namespace fleetgate;
 using namespace fleetgate::northbound;
