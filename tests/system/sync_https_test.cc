@@ -88,7 +88,7 @@ struct HttpsSite {
 
 }  // namespace
 
-TEST_CASE("sync --once over HTTPS from nginx caches the plan's targets; a rerun fetches none",
+TEST_CASE("sync --once over HTTPS from nginx caches the plan's targets and a rerun fetches none",
           "[system][https]") {
   HttpsSite s;
   Run first = fleetgate_cli("sync -c " + s.config + " --once");
