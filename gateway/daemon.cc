@@ -9,6 +9,7 @@
 #include "common/socket_address.h"
 #include "common/tls_context.h"
 #include "common/units.h"
+#include "gateway/plan_oracle.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
 
@@ -117,6 +118,11 @@ Status Daemon::open_state() {
     return e;
   }
   store_ = std::move(store).value();
+  oracle_ = std::make_unique<PlanOracle>(*store_, config_.site);
+  if (Status s = oracle_->refresh(); !s.ok()) {
+    kLog.error("cannot read the sync plan in force; devices get no updates until the next sync",
+               {{"error", s.error()}});
+  }
   std::error_code ec;
   if (!config_.devices.file.empty() && std::filesystem::exists(config_.devices.file, ec)) {
     auto registry = southbound::DeviceRegistry::load(config_.devices.file);
@@ -157,7 +163,7 @@ Status Daemon::start_http() {
     southbound::Services services;
     services.store = store_.get();
     services.clock = &clock_;
-    services.oracle = nullptr;  // the rollout engine (a later issue) plugs in here
+    services.oracle = oracle_.get();
     services.devices = devices_.get();
     auto server = southbound::HttpServer::start(loop_.raw(), options, services);
     if (!server.ok()) {

@@ -31,6 +31,8 @@ class DeviceRegistry;
 
 namespace fleetgate::gateway {
 
+class PlanOracle;
+
 // Something the daemon starts and stops: an HTTP server, the CoAP server, the sync engine.
 class Service {
  public:
@@ -82,6 +84,7 @@ class Daemon {
   std::string config_path_;
   MetricsRegistry metrics_;
   std::unique_ptr<cache::Store> store_;
+  std::unique_ptr<PlanOracle> oracle_;  // what devices get: the plan in force
   std::unique_ptr<southbound::DeviceRegistry> devices_;  // null: no registry file
   std::vector<std::unique_ptr<Service>> services_;
   std::vector<std::unique_ptr<uv::SignalWatcher>> signals_;

@@ -53,7 +53,9 @@ Result<SyncOutcome> run_sync_once(cache::Store& store, Origin& origin, const Clo
 
   // Fetch everything first: a refused or failed target leaves the plan in force as it was.
   std::vector<Sha256Digest> to_pin;
-  for (const std::string& name : plan->prefetch) {
+  // Deployment and rollback targets too: a device must never be told to fetch what the
+  // gateway does not hold.
+  for (const std::string& name : plan->referenced_targets()) {
     FG_ASSIGN_OR_RETURN(TargetFile tf, updater.target(name));
     auto before = store.stat(tf.sha256);
     const bool had = before.ok() && before->state == cache::ArtifactState::ready;

@@ -1,5 +1,6 @@
 // One sync cycle: refresh the trusted metadata, take this site's plan in force if a
-// newer one is signed, fetch what it says to pre-fetch, and pin it.
+// newer one is signed, fetch every target it refers to (prefetch, deployments,
+// rollbacks), and pin them.
 //
 // The plan in force is kept in the store's plans table under the site name; pins are
 // owned by "plan:<site>".
