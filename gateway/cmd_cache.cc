@@ -269,9 +269,10 @@ class ProgressOrigin final : public northbound::Origin {
       : inner_(inner), on_(::isatty(STDERR_FILENO) == 1) {}
   ~ProgressOrigin() override { end(); }
 
-  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
-               const Sink& sink) override {
-    return inner_.fetch(path, offset, max_bytes, [&](std::span<const uint8_t> piece) {
+  using Origin::fetch;
+  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink,
+               const Restart& restart) override {
+    const Sink counting = [&](std::span<const uint8_t> piece) {
       read_ += piece.size();
       if (on_ && read_ - drawn_at_ >= (4u << 20)) {
         drawn_at_ = read_;
@@ -279,7 +280,8 @@ class ProgressOrigin final : public northbound::Origin {
         std::fflush(stderr);
       }
       return sink(piece);
-    });
+    };
+    return inner_.fetch(path, offset, max_bytes, counting, restart);
   }
   std::string describe() const override { return inner_.describe(); }
   void end() {

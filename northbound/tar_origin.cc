@@ -36,8 +36,10 @@ class TarOrigin final : public Origin {
   TarOrigin(const TarOrigin&) = delete;
   TarOrigin& operator=(const TarOrigin&) = delete;
 
-  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
-               const Sink& sink) override {
+  using Origin::fetch;
+  // An archive opened once never changes under a range: `restart` is never called.
+  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink,
+               const Restart& /*restart*/) override {
     auto it = index_.files.find(root_ + std::string(path));
     if (it == index_.files.end()) {
       return make_error(Errc::not_found, "not_found", "bundle has no " + std::string(path));
