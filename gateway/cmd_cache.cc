@@ -9,9 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "common/clock.h"
 #include "common/units.h"
 #include "gateway/commands.h"
+#include "gateway/origin_setup.h"
 #include "northbound/origin.h"
 #include "northbound/sync_cycle.h"
 #include "northbound/tar_origin.h"
@@ -325,16 +324,10 @@ int run_import_bundle(cache::Store& store, const config::Config& cfg, const Invo
   if (cfg.site.empty()) return usage_error(inv.config_file + ": \"site\" is required");
   northbound::SyncRequest request;
   request.site = cfg.site;
-  {
-    std::ifstream in(cfg.northbound.trust_root, std::ios::binary);
-    if (!in) {
-      return usage_error(inv.config_file + ": [northbound] trust_root '" +
-                         cfg.northbound.trust_root + "' cannot be read");
-    }
-    std::stringstream s;
-    s << in.rdbuf();
-    request.initial_root = s.str();
-  }
+  auto root = read_trust_root(cfg.northbound);
+  if (!root.ok()) return usage_error(inv.config_file + ": " + root.error().message);
+  request.initial_root = std::move(root).value();
+  // Like `sync --once`, an import is operator-driven: the sync window does not apply.
   auto bundle = open_bundle(inv.positional[0]);
   if (!bundle.ok()) {
     const Error& e = bundle.error();
