@@ -258,3 +258,16 @@ TEST_CASE("import-bundle refuses compressed tars and exits 2 on usage errors") {
   CHECK(run("cache -c " + s.config + " import-bundle").status == 2);
   s.expect_nothing_visible();
 }
+
+TEST_CASE("import-bundle refuses a bundle missing a target its plan names, and pins nothing") {
+  BundleSite s;
+  const std::string tar = s.dir + "/partial.tar";
+  REQUIRE(sh("tar -cf " + tar + " -C " + s.repo_dir + "/repository --exclude='./targets/fw' .") ==
+          0);
+  Run r = s.import(tar);
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("refused: "));
+  CHECK_THAT(r.output, Catch::Contains("bundle has no targets/fw/" + s.firmware_sha + ".a.bin"));
+  s.expect_nothing_visible();
+}
