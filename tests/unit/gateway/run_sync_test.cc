@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "common/clock.h"
 #include "common/digest.h"
+#include "common/tls_client.h"
 #include "gateway/repo_publisher.h"
 #include "tests/support/nginx_origin.h"
 #include "tests/unit/gateway/child_process.h"
@@ -37,8 +39,9 @@ struct DaemonSite {
   std::string sha_hex;
 
   // `target_file`: a large file to publish as fw/a.bin (else a small generated one).
-  explicit DaemonSite(uint64_t target_size = 200 * 1024) {
-    auto p = make_test_pki(tmp.path() + "/pki");
+  // `origin_mtls`: nginx requires a client certificate signed by the test CA.
+  explicit DaemonSite(uint64_t target_size = 200 * 1024, bool origin_mtls = false) {
+    auto p = make_test_pki(tmp.path() + "/pki", "cloud");
     REQUIRE(p.ok());
     pki = *p;
     auto r = gateway::Repository::init(tmp.path() + "/repo", {}, clock);
@@ -53,7 +56,8 @@ struct DaemonSite {
                            R"({"id": "d1", "target": "fw/a.bin", "select": {"group": "g"}}]})")
                 .ok());
     auto n = NginxOrigin::start(tmp.path() + "/nginx", repo->metadata_dir(),
-                                NginxTls{pki.server_cert, pki.server_key, ""});
+                                NginxTls{pki.server_cert, pki.server_key,
+                                         origin_mtls ? pki.ca_cert : std::string()});
     REQUIRE(n.ok());
     nginx = std::move(n).value();
     std::ofstream(tmp.path() + "/devices.toml")
@@ -64,7 +68,8 @@ struct DaemonSite {
     ::chmod((tmp.path() + "/nudge.token").c_str(), 0600);
   }
 
-  void write_config(const std::string& extra_northbound = "", const std::string& grace = "5s") {
+  void write_config(const std::string& extra_northbound = "", const std::string& grace = "5s",
+                    const std::string& extra_http = "") {
     std::ofstream(config) << "site = \"plant-7\"\nstate_dir = \"" << tmp.path()
                           << "/state\"\nshutdown_grace = \"" << grace << "\"\n"
                           << "[northbound]\norigin = \"" << nginx->url() << "\"\n"
@@ -73,10 +78,20 @@ struct DaemonSite {
                           << "poll_interval = \"1h\"\n"
                           << "nudge_token_file = \"" << tmp.path() << "/nudge.token\"\n"
                           << extra_northbound << "[http]\nlisten = [\"127.0.0.1:0\"]\n"
+                          << extra_http
                           << "[coap]\nlisten = []\ndtls_listen = []\n"
                           << "[devices]\nfile = \"" << tmp.path() << "/devices.toml\"\n";
   }
 };
+
+using PkiPaths = TestPki;
+
+std::string slurp_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 std::string http_base(const ChildProcess& p) {
   std::smatch m;
@@ -229,6 +244,43 @@ TEST_CASE("SIGTERM during a large download exits within shutdown_grace and the r
                          std::string("Authorization: Bearer ") + kToken,
                          base + "/v1/blobs/sha256/" + site.sha_hex});
   CHECK(got.out == "200");
+  p.signal(SIGTERM);
+  CHECK(p.wait_exit(10s).value_or(-1) == 0);
+}
+
+}  // namespace fleetgate::testing
+
+namespace fleetgate::testing {
+
+TEST_CASE("run syncs over mTLS with a pinned origin and takes nudges from the cloud certificate") {
+  DaemonSite site(64 * 1024, /*origin_mtls=*/true);
+  auto pin = tls::spki_pin_of_pem(slurp_file(site.pki.server_cert));
+  REQUIRE(pin.ok());
+  const PkiPaths& k = site.pki;
+  site.write_config("client_cert = \"" + k.client_cert + "\"\nclient_key = \"" + k.client_key +
+                        "\"\npins = [\"" + *pin + "\"]\nnudge_client_cn = \"cloud\"\n",
+                    "5s",
+                    "tls_listen = [\"127.0.0.1:0\"]\ntls_cert = \"" + k.server_cert +
+                        "\"\ntls_key = \"" + k.server_key + "\"\ntls_client_ca = \"" + k.ca_cert +
+                        "\"\n");
+  ChildProcess p({FG_BINARY, "run", "-c", site.config});
+  REQUIRE(p.wait_for("gateway started", 20s));
+  INFO(p.err());
+  REQUIRE(p.wait_for("sync cycle finished", 20s));
+  CHECK(p.err().find("fetched=1") != std::string::npos);
+  const std::string base = http_base(p);
+  std::smatch m;
+  std::string err = p.err();
+  REQUIRE(std::regex_search(err, m, std::regex("https=(127\\.0\\.0\\.1:[0-9]+)")));
+  const std::string nudge = "https://" + std::string(m[1]) + "/v1/sync/nudge";
+
+  // Over TLS without a client certificate: refused (a token is configured too).
+  CHECK(status_of(curl({"--cacert", k.ca_cert, "-X", "POST", nudge})) == "401");
+  CHECK(cycles(base, "ok") == 1);
+  // With the cloud's certificate: accepted, and a cycle runs at once.
+  CHECK(status_of(curl({"--cacert", k.ca_cert, "--cert", k.client_cert, "--key", k.client_key,
+                        "-X", "POST", nudge})) == "202");
+  CHECK(eventually([&] { return cycles(base, "ok") == 2; }, 10s));
   p.signal(SIGTERM);
   CHECK(p.wait_exit(10s).value_or(-1) == 0);
 }
