@@ -55,9 +55,9 @@ struct DaemonSite {
     REQUIRE(repo->add_plan(R"({"site": "plant-7", "version": 1, "deployments": [)"
                            R"({"id": "d1", "target": "fw/a.bin", "select": {"group": "g"}}]})")
                 .ok());
-    auto n = NginxOrigin::start(tmp.path() + "/nginx", repo->metadata_dir(),
-                                NginxTls{pki.server_cert, pki.server_key,
-                                         origin_mtls ? pki.ca_cert : std::string()});
+    auto n = NginxOrigin::start(
+        tmp.path() + "/nginx", repo->metadata_dir(),
+        NginxTls{pki.server_cert, pki.server_key, origin_mtls ? pki.ca_cert : std::string()});
     REQUIRE(n.ok());
     nginx = std::move(n).value();
     std::ofstream(tmp.path() + "/devices.toml")
@@ -78,8 +78,7 @@ struct DaemonSite {
                           << "poll_interval = \"1h\"\n"
                           << "nudge_token_file = \"" << tmp.path() << "/nudge.token\"\n"
                           << extra_northbound << "[http]\nlisten = [\"127.0.0.1:0\"]\n"
-                          << extra_http
-                          << "[coap]\nlisten = []\ndtls_listen = []\n"
+                          << extra_http << "[coap]\nlisten = []\ndtls_listen = []\n"
                           << "[devices]\nfile = \"" << tmp.path() << "/devices.toml\"\n";
   }
 };
@@ -140,7 +139,8 @@ double cycles(const std::string& base, const char* result) {
 
 }  // namespace
 
-TEST_CASE("run syncs from an https origin and serves offline from the cache and recovers and is nudged") {
+TEST_CASE(
+    "run syncs from an https origin and serves offline from the cache and recovers and is nudged") {
   DaemonSite site;
   site.write_config();
   ChildProcess p({FG_BINARY, "run", "-c", site.config});
@@ -278,8 +278,8 @@ TEST_CASE("run syncs over mTLS with a pinned origin and takes nudges from the cl
   CHECK(status_of(curl({"--cacert", k.ca_cert, "-X", "POST", nudge})) == "401");
   CHECK(cycles(base, "ok") == 1);
   // With the cloud's certificate: accepted, and a cycle runs at once.
-  CHECK(status_of(curl({"--cacert", k.ca_cert, "--cert", k.client_cert, "--key", k.client_key,
-                        "-X", "POST", nudge})) == "202");
+  CHECK(status_of(curl({"--cacert", k.ca_cert, "--cert", k.client_cert, "--key", k.client_key, "-X",
+                        "POST", nudge})) == "202");
   CHECK(eventually([&] { return cycles(base, "ok") == 2; }, 10s));
   p.signal(SIGTERM);
   CHECK(p.wait_exit(10s).value_or(-1) == 0);
