@@ -32,8 +32,9 @@ class DeviceRegistry;
 namespace fleetgate::gateway {
 
 class PlanOracle;
+class SyncService;
 
-// Something the daemon starts and stops: an HTTP server, the CoAP server, the sync engine.
+// Something the daemon starts and stops: an HTTP server, the CoAP server, the sync loop.
 class Service {
  public:
   virtual ~Service() = default;
@@ -74,6 +75,7 @@ class Daemon {
 
  private:
   Status open_state();
+  Status start_sync();
   Status start_http();
   void check_drained();
   void finish(bool forced);
@@ -84,9 +86,10 @@ class Daemon {
   std::string config_path_;
   MetricsRegistry metrics_;
   std::unique_ptr<cache::Store> store_;
-  std::unique_ptr<PlanOracle> oracle_;  // what devices get: the plan in force
+  std::unique_ptr<PlanOracle> oracle_;                   // what devices get: the plan in force
   std::unique_ptr<southbound::DeviceRegistry> devices_;  // null: no registry file
   std::vector<std::unique_ptr<Service>> services_;
+  SyncService* sync_ = nullptr;  // in services_; null without [northbound] origin
   std::vector<std::unique_ptr<uv::SignalWatcher>> signals_;
   std::unique_ptr<uv::Timer> grace_timer_;
   std::unique_ptr<uv::Timer> drain_poll_;
