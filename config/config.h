@@ -48,8 +48,8 @@ struct HttpConfig {
   std::vector<std::string> tls_listen;
   std::string tls_cert;
   std::string tls_key;
-  std::string tls_client_ca;  // PEM CAs: verify client certificates offered on tls_listen
-  uint32_t max_connections = 1024;                   // accepted at once; more wait in the backlog
+  std::string tls_client_ca;        // PEM CAs: verify client certificates offered on tls_listen
+  uint32_t max_connections = 1024;  // accepted at once; more wait in the backlog
   uint64_t max_header_bytes = 16 << 10;              // request line + headers
   uint64_t max_body_bytes = 1 << 20;                 // request bodies (device status reports)
   std::chrono::milliseconds header_timeout{10'000};  // to receive a complete request head

@@ -360,15 +360,15 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
                                         c.sync_window_duration, c.time_zone);
     if (!window.ok()) {
       // Blame the zone when the zone is what was refused (or the only key given).
-      const bool zone = c.sync_window.empty() ||
-                        (t.get("time_zone") &&
-                         window.error().message.find("time zone") != std::string::npos);
+      const bool zone =
+          c.sync_window.empty() ||
+          (t.get("time_zone") && window.error().message.find("time zone") != std::string::npos);
       const char* key = zone ? "time_zone" : "sync_window";
-      r.invalid(*t.get(key), join_path(p, key),
-                zone ? "an IANA time zone such as \"Europe/Berlin\" (" +
-                           window.error().message + ")"
-                     : "a 5-field cron expression such as \"0 2 * * *\" (" +
-                           window.error().message + ")");
+      r.invalid(
+          *t.get(key), join_path(p, key),
+          zone
+              ? "an IANA time zone such as \"Europe/Berlin\" (" + window.error().message + ")"
+              : "a 5-field cron expression such as \"0 2 * * *\" (" + window.error().message + ")");
     }
   }
   r.string(t, p, "nudge_token_file", c.nudge_token_file);

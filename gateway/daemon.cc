@@ -44,8 +44,8 @@ std::string restart_keys(const config::Config& old_c, const config::Config& new_
 // shares the TLS context, which must outlive it: the service holds both.
 class HttpService final : public Service {
  public:
-  HttpService(std::unique_ptr<RequestRouter> router,
-              std::unique_ptr<southbound::HttpServer> server, std::shared_ptr<TlsContext> tls)
+  HttpService(std::unique_ptr<RequestRouter> router, std::unique_ptr<southbound::HttpServer> server,
+              std::shared_ptr<TlsContext> tls)
       : router_(std::move(router)), server_(std::move(server)), tls_(std::move(tls)) {}
   std::string_view name() const override { return tls_ ? "https" : "http"; }
   void stop_accepting() override { server_->stop_accepting(); }
@@ -190,14 +190,14 @@ Status Daemon::start_http() {
     services.oracle = oracle_.get();
     services.devices = devices_.get();
     services.metrics = &metrics_;
-    auto router = std::make_unique<RequestRouter>(
-        services, sync_ ? sync_->nudge_endpoint() : nullptr,
-        sync_ ? sync_->nudge_client_cn() : std::string());
+    auto router =
+        std::make_unique<RequestRouter>(services, sync_ ? sync_->nudge_endpoint() : nullptr,
+                                        sync_ ? sync_->nudge_client_cn() : std::string());
     auto server = southbound::HttpServer::start(loop_.raw(), options, *router, clock_);
     if (!server.ok()) {
       Error e = server.take_error();
-      e.message = std::string("cannot serve ") + (ctx ? "HTTPS" : "HTTP") + " on " + listen +
-                  ": " + e.message;
+      e.message = std::string("cannot serve ") + (ctx ? "HTTPS" : "HTTP") + " on " + listen + ": " +
+                  e.message;
       return e;
     }
     auto addr = SocketAddress::parse(listen);

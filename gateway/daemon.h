@@ -86,7 +86,7 @@ class Daemon {
   std::string config_path_;
   MetricsRegistry metrics_;
   std::unique_ptr<cache::Store> store_;
-  std::unique_ptr<PlanOracle> oracle_;  // what devices get: the plan in force
+  std::unique_ptr<PlanOracle> oracle_;                   // what devices get: the plan in force
   std::unique_ptr<southbound::DeviceRegistry> devices_;  // null: no registry file
   std::vector<std::unique_ptr<Service>> services_;
   SyncService* sync_ = nullptr;  // in services_; null without [northbound] origin

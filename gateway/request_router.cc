@@ -6,8 +6,8 @@ southbound::HttpReply RequestRouter::handle(const http::Message& request,
                                             const southbound::RequestContext& context) {
   if (!nudge_ || request.path() != northbound::kNudgePath) return api_.handle(request, context);
   // client_cert_cn is set only for a certificate the TLS layer verified.
-  const bool verified = context.tls && !nudge_client_cn_.empty() &&
-                        context.client_cert_cn == nudge_client_cn_;
+  const bool verified =
+      context.tls && !nudge_client_cn_.empty() && context.client_cert_cn == nudge_client_cn_;
   northbound::NudgeAnswer answer = nudge_->handle(request, verified);
   southbound::HttpReply reply = southbound::HttpReply::text(answer.status, answer.body);
   // text() appends a newline; the endpoint's bodies already end with one.

@@ -152,8 +152,7 @@ void SyncService::cycle_done(Result<northbound::SyncOutcome> outcome) {
     result = e.code == Errc::network || e.code == Errc::timeout ? "unreachable" : "error";
     kLog.warn("sync cycle failed", {{"error", e}});
   }
-  metrics_
-      .counter("fleetgate_sync_cycles_total", "Sync cycles by outcome.", {{"result", result}})
+  metrics_.counter("fleetgate_sync_cycles_total", "Sync cycles by outcome.", {{"result", result}})
       .inc();
   schedule_.cycle_finished(status);
   if (nudged_while_running_) {

@@ -45,8 +45,7 @@ class SyncService final : public Service {
   // Does not start: start() arms the first cycle (due at once).
   static Result<std::unique_ptr<SyncService>> create(uv::Loop& loop, const Clock& clock,
                                                      const config::Config& config,
-                                                     cache::Store& store,
-                                                     MetricsRegistry& metrics);
+                                                     cache::Store& store, MetricsRegistry& metrics);
   ~SyncService() override;
 
   void start();
@@ -59,9 +58,7 @@ class SyncService final : public Service {
   // A cycle now, or right after the one running (loop thread).
   void nudge();
   // POST /v1/sync/nudge, null when neither nudge_token_file nor nudge_client_cn is set.
-  const northbound::NudgeEndpoint* nudge_endpoint() const {
-    return nudge_ ? &*nudge_ : nullptr;
-  }
+  const northbound::NudgeEndpoint* nudge_endpoint() const { return nudge_ ? &*nudge_ : nullptr; }
   const std::string& nudge_client_cn() const { return nudge_client_cn_; }
 
   uint64_t cycles() const { return cycles_; }

@@ -176,9 +176,9 @@ class HttpsOriginImpl final : public HttpsOrigin {
   struct Fetch;
   // Not a WAN outcome: the link is neither better nor worse for it.
   Error cancelled_error(const Fetch& f) const {
-    return make_error(Errc::cancelled, "cancelled",
-                      "fetch of " + describe() + f.path + " cancelled at byte " +
-                          std::to_string(f.pos));
+    return make_error(
+        Errc::cancelled, "cancelled",
+        "fetch of " + describe() + f.path + " cancelled at byte " + std::to_string(f.pos));
   }
   Error give_up(Error e) {
     if (options_.wan_state) options_.wan_state->record_failure(e);
@@ -196,8 +196,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
     std::optional<uint64_t> expected_total;
     uint64_t skip = 0;         // bytes of a 200 to drop before delivering (restart)
     bool final_error = false;  // not worth retrying (verification, sink, not found)
-    bool replay = false;  // 304: deliver the kept body
-    std::string keep;     // body of a conditional path, kept for a later 304
+    bool replay = false;       // 304: deliver the kept body
+    std::string keep;          // body of a conditional path, kept for a later 304
     std::string etag;
   };
 

@@ -34,8 +34,8 @@ class Origin {
   // `restart` may be empty: the origin then re-reads the first `offset` bytes and drops
   // them, so the sink still sees a continuation from `offset` (costs one re-download; the
   // caller's final SHA-256 check catches a changed representation).
-  virtual Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
-                       const Sink& sink, const Restart& restart) = 0;
+  virtual Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink,
+                       const Restart& restart) = 0;
   Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink) {
     return fetch(path, offset, max_bytes, sink, Restart{});
   }

@@ -24,16 +24,16 @@ struct SyncRequest {
   UpdaterLimits limits;
   // Whether the sync window is open now (SyncSchedule::may_fetch(false)). When closed,
   // metadata is still refreshed, but a plan that needs downloads is taken into force only
-  // if one of its deployments has priority critical; otherwise the plan in force stays and the downloads
-  // wait for the window (SyncOutcome::deferred).
+  // if one of its deployments has priority critical; otherwise the plan in force stays and the
+  // downloads wait for the window (SyncOutcome::deferred).
   bool window_open = true;
 };
 
 struct SyncOutcome {
   std::optional<uint64_t> plan_version;  // the plan in force after the cycle
   bool plan_changed = false;
-  size_t fetched = 0;  // targets downloaded in this cycle
-  size_t pinned = 0;   // targets pinned by the plan in force
+  size_t fetched = 0;   // targets downloaded in this cycle
+  size_t pinned = 0;    // targets pinned by the plan in force
   size_t deferred = 0;  // targets not downloaded because the window is closed
 };
 

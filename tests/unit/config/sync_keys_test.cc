@@ -51,7 +51,8 @@ TEST_CASE("a bad cron expression names sync_window") {
 }
 
 TEST_CASE("an unknown time zone names time_zone") {
-  std::string m = message_of("[northbound]\nsync_window = \"0 2 * * *\"\ntime_zone = \"Mars/Olympus\"\n");
+  std::string m =
+      message_of("[northbound]\nsync_window = \"0 2 * * *\"\ntime_zone = \"Mars/Olympus\"\n");
   INFO(m);
   CHECK(m.find("northbound.time_zone") != std::string::npos);
   CHECK(m.find("Mars/Olympus") != std::string::npos);

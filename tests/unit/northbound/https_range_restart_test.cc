@@ -55,8 +55,7 @@ TEST_CASE("a 200 to a range request restarts the ingest from byte 0 and verifies
   const uint64_t body_before = origin->counters().body_bytes;
   int restarts = 0;
   Status second = origin->fetch(
-      "targets/fw.bin", held, kSize,
-      [&](std::span<const uint8_t> p) { return ingest->append(p); },
+      "targets/fw.bin", held, kSize, [&](std::span<const uint8_t> p) { return ingest->append(p); },
       [&]() -> Status {
         ++restarts;
         return cache.restart(ingest, digest, kSize, "fw.bin");
