@@ -178,8 +178,9 @@ int main(int argc, char** argv) {
   std::printf("  write+fsync plain file  %8.1f MiB/s\n", mib / best_pw);
   std::printf("  cache ingest            %8.1f MiB/s   ratio %.2fx (goal >= 0.50x)\n",
               mib / best_ci, best_pw / best_ci);
-  std::printf("  cache ingest, reused    %8.1f MiB/s   ratio %.2fx (into pages freed by eviction)\n",
-              mib / best_reuse, best_pw / best_reuse);
+  std::printf(
+      "  cache ingest, reused    %8.1f MiB/s   ratio %.2fx (into pages freed by eviction)\n",
+      mib / best_reuse, best_pw / best_reuse);
   std::printf("  read plain file         %8.1f MiB/s\n", mib / best_pr);
   std::printf("  cache read (zero-copy)  %8.1f MiB/s   ratio %.2fx (goal >= 0.90x)\n",
               mib / best_cr, best_pr / best_cr);

@@ -63,7 +63,9 @@ struct WrkResult {
 };
 
 WrkResult wrk(const std::string& url, int conns, int seconds, const std::string& header = "") {
-  std::string cmd = "wrk -t1 -c" + std::to_string(conns) + " -d" + std::to_string(seconds) + "s ";
+  // A 16 MiB answer shared by 64 connections can take longer than wrk's default 2 s.
+  std::string cmd =
+      "wrk -t1 --timeout 30s -c" + std::to_string(conns) + " -d" + std::to_string(seconds) + "s ";
   if (!header.empty()) cmd += "-H '" + header + "' ";
   std::string out = sh(cmd + url + " 2>&1");
   WrkResult r;
