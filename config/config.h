@@ -21,6 +21,18 @@ struct NorthboundConfig {
   std::chrono::seconds poll_interval{60};
   uint64_t wan_rate = 0;  // bytes/s, 0 = unlimited
   std::string status_url;
+  // Targets are downloaded only while a window is open (critical plans: any time).
+  std::string sync_window;  // 5-field cron; empty = always open
+  std::chrono::seconds sync_window_duration{3600};
+  std::string time_zone = "UTC";  // IANA name the cron expression is read in
+  // Push (POST /v1/sync/nudge): a file holding the bearer token (mode 0600), and/or the
+  // subject CN of a client certificate verified against [http] tls_client_ca.
+  std::string nudge_token_file;
+  std::string nudge_client_cn;
+  // mTLS and pinning towards the origin.
+  std::string client_cert;
+  std::string client_key;
+  std::vector<std::string> pins;  // "sha256//<base64 SPKI hash>"
 
   bool operator==(const NorthboundConfig&) const = default;
 };
@@ -36,7 +48,8 @@ struct HttpConfig {
   std::vector<std::string> tls_listen;
   std::string tls_cert;
   std::string tls_key;
-  uint32_t max_connections = 1024;                   // accepted at once; more wait in the backlog
+  std::string tls_client_ca;        // PEM CAs: verify client certificates offered on tls_listen
+  uint32_t max_connections = 1024;  // accepted at once; more wait in the backlog
   uint64_t max_header_bytes = 16 << 10;              // request line + headers
   uint64_t max_body_bytes = 1 << 20;                 // request bodies (device status reports)
   std::chrono::milliseconds header_timeout{10'000};  // to receive a complete request head

@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/cron_window.h"
 #include "common/socket_address.h"
 #include "common/units.h"
 #include "config/config.h"
@@ -259,6 +260,26 @@ class Reader {
     out = std::move(values);
   }
 
+  void string_list(const toml::table& t, std::string_view prefix, std::string_view name,
+                   std::vector<std::string>& out,
+                   const std::function<std::optional<std::string>(std::string_view)>& check) {
+    const toml::node* n = t.get(name);
+    if (!n || failed()) return;
+    std::string key = join_path(prefix, name);
+    auto arr = n->as_array();
+    if (!arr) return wrong_type(*n, key, "an array of strings");
+    std::vector<std::string> values;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& el = *arr->get(i);
+      std::string el_key = key + "[" + std::to_string(i) + "]";
+      auto s = el.as_string();
+      if (!s) return wrong_type(el, el_key, "a string");
+      if (auto expected = check(s->get())) return invalid(el, el_key, *expected);
+      values.push_back(s->get());
+    }
+    out = std::move(values);
+  }
+
   template <typename Enum>
   void choice(const toml::table& t, std::string_view prefix, std::string_view name, Enum& out,
               Result<Enum> (*parse)(std::string_view), std::string_view expected) {
@@ -300,6 +321,17 @@ std::optional<std::string> check_origin(std::string_view s) {
   return "an https://, http:// or file:// URL, or \"\" for no origin";
 }
 
+std::optional<std::string> check_pin(std::string_view s) {
+  // sha256//<base64 of 32 bytes>: 44 characters ending in '='.
+  constexpr std::string_view kPrefix = "sha256//";
+  bool ok = s.starts_with(kPrefix) && s.size() == kPrefix.size() + 44 && s.back() == '=';
+  for (char c : s.substr(std::min(s.size(), kPrefix.size()))) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=');
+  }
+  if (ok) return std::nullopt;
+  return "an SPKI pin \"sha256//<base64 of the SHA-256 of the public key>\"";
+}
+
 std::optional<std::string> check_http_url(std::string_view s) {
   if (s.empty() || s.starts_with("https://") || s.starts_with("http://")) return std::nullopt;
   return "an https:// or http:// URL, or \"\" for no status upload";
@@ -308,7 +340,9 @@ std::optional<std::string> check_http_url(std::string_view s) {
 void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
   constexpr std::string_view p = "northbound";
   r.check_keys(t, p,
-               {"origin", "trust_root", "ca_file", "poll_interval", "wan_rate", "status_url"});
+               {"origin", "trust_root", "ca_file", "poll_interval", "wan_rate", "status_url",
+                "sync_window", "sync_window_duration", "time_zone", "nudge_token_file",
+                "nudge_client_cn", "client_cert", "client_key", "pins"});
   r.string(t, p, "origin", c.origin, check_origin);
   r.string(t, p, "trust_root", c.trust_root, check_non_empty_path);
   r.string(t, p, "ca_file", c.ca_file);
@@ -316,17 +350,49 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
              std::chrono::hours(24));
   r.size(t, p, "wan_rate", c.wan_rate, 0, UINT64_MAX, /*rate=*/true);
   r.string(t, p, "status_url", c.status_url, check_http_url);
+  r.string(t, p, "sync_window", c.sync_window);
+  r.duration(t, p, "sync_window_duration", c.sync_window_duration, std::chrono::minutes(1),
+             std::chrono::hours(24 * 7));
+  r.string(t, p, "time_zone", c.time_zone);
+  if (!r.failed() && (!c.sync_window.empty() || t.get("time_zone"))) {
+    // The window is checked here so a bad expression or zone is a config error at start.
+    auto window = WindowSchedule::parse(c.sync_window.empty() ? "* * * * *" : c.sync_window,
+                                        c.sync_window_duration, c.time_zone);
+    if (!window.ok()) {
+      // Blame the zone when the zone is what was refused (or the only key given).
+      const bool zone =
+          c.sync_window.empty() ||
+          (t.get("time_zone") && window.error().message.find("time zone") != std::string::npos);
+      const char* key = zone ? "time_zone" : "sync_window";
+      r.invalid(
+          *t.get(key), join_path(p, key),
+          zone
+              ? "an IANA time zone such as \"Europe/Berlin\" (" + window.error().message + ")"
+              : "a 5-field cron expression such as \"0 2 * * *\" (" + window.error().message + ")");
+    }
+  }
+  r.string(t, p, "nudge_token_file", c.nudge_token_file);
+  r.string(t, p, "nudge_client_cn", c.nudge_client_cn);
+  r.string(t, p, "client_cert", c.client_cert);
+  r.string(t, p, "client_key", c.client_key);
+  r.string_list(t, p, "pins", c.pins, check_pin);
+  if (!r.failed() && c.client_cert.empty() != c.client_key.empty()) {
+    const char* given = c.client_cert.empty() ? "client_key" : "client_cert";
+    r.invalid(*t.get(given), join_path(p, given),
+              "both 'northbound.client_cert' and 'northbound.client_key', or neither");
+  }
 }
 
 void read_http(Reader& r, const toml::table& t, HttpConfig& c) {
   constexpr std::string_view p = "http";
   r.check_keys(t, p,
-               {"listen", "tls_listen", "tls_cert", "tls_key", "max_connections",
+               {"listen", "tls_listen", "tls_cert", "tls_key", "tls_client_ca", "max_connections",
                 "max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout"});
   r.address_list(t, p, "listen", c.listen);
   r.address_list(t, p, "tls_listen", c.tls_listen);
   r.string(t, p, "tls_cert", c.tls_cert);
   r.string(t, p, "tls_key", c.tls_key);
+  r.string(t, p, "tls_client_ca", c.tls_client_ca);
   r.integer(t, p, "max_connections", c.max_connections, 1, 1'000'000);
   r.size(t, p, "max_header_bytes", c.max_header_bytes, 1 << 10, 1 << 20);
   r.size(t, p, "max_body_bytes", c.max_body_bytes, 1 << 10, 64 << 20);

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -14,6 +16,7 @@
 #include "config/config.h"
 #include "gateway/commands.h"
 #include "gateway/daemon.h"
+#include "gateway/demo.h"
 
 namespace fleetgate::gateway {
 namespace {
@@ -27,8 +30,9 @@ constexpr const char* kUsage =
     "Runs the gateway in the foreground until SIGTERM or SIGINT.\n"
     "\n"
     "  -c, --config FILE  the configuration file (see config/fleetgate.example.toml)\n"
-    "  --demo             built-in settings: state in a new temporary directory, HTTP on\n"
-    "                     127.0.0.1:8080, no origin; removes its state on exit\n"
+    "  --demo             built-in settings: state in a new temporary directory, with a\n"
+    "                     signed demo repository, one device and its firmware synced;\n"
+    "                     HTTP on 127.0.0.1:8080; removes its state on exit\n"
     "  --listen ADDR      replace [http] listen with ADDR (\"127.0.0.1:0\" picks a port)\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop accepting and give in-flight work shutdown_grace before\n"
@@ -59,15 +63,26 @@ class DemoStateDir {
   std::string path_;
 };
 
-config::Config demo_config(const std::string& state_dir) {
-  config::Config c;
-  c.site = "demo";
-  c.state_dir = state_dir;
-  c.shutdown_grace = std::chrono::seconds(2);
-  c.http.listen = {"127.0.0.1:8080"};
-  c.cache.quota = 1ull << 30;
-  c.devices.file = state_dir + "/devices.toml";
-  return c;
+// What to try, with the real addresses, token and hash of this run.
+void print_demo(const Demo& demo, const std::vector<std::string>& addresses) {
+  std::printf("fleetgate demo: state in %s (removed on exit)\n", demo.config.state_dir.c_str());
+  std::printf("fleetgate demo: signed repository in %s/demo-repo, synced into the cache:\n"
+              "                %s (%llu bytes, sha256 %s)\n",
+              demo.config.state_dir.c_str(), demo.target.c_str(),
+              static_cast<unsigned long long>(demo.length), demo.sha256_hex.c_str());
+  const std::string auth = "-H 'Authorization: Bearer " + demo.token + "'";
+  for (const auto& a : addresses) {
+    std::printf("\ntry:\n");
+    std::printf("  curl http://%s/healthz\n", a.c_str());
+    std::printf("  curl %s http://%s/v1/devices/%s/next\n", auth.c_str(), a.c_str(),
+                demo.device_id.c_str());
+    std::printf("  curl %s -o demo.bin http://%s/v1/blobs/sha256/%s && sha256sum demo.bin\n",
+                auth.c_str(), a.c_str(), demo.sha256_hex.c_str());
+    std::printf("  curl http://%s/metrics\n", a.c_str());
+  }
+  std::printf("\nCoAP (coap-client-gnutls) is not served yet: the CoAP server is a later issue.\n");
+  std::printf("fleetgate demo: stop with Ctrl-C\n");
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -95,7 +110,9 @@ int cmd_run(Args args) {
     return kExitUsage;
   }
 
+  RealClock clock;
   std::unique_ptr<DemoStateDir> demo_dir;
+  std::optional<Demo> demo;
   config::Config cfg;
   if (ra.demo) {
     demo_dir = std::make_unique<DemoStateDir>();
@@ -103,7 +120,14 @@ int cmd_run(Args args) {
       std::fprintf(stderr, "fleetgate run: cannot create a temporary state directory\n");
       return kExitFailed;
     }
-    cfg = demo_config(demo_dir->path());
+    auto prepared = prepare_demo(demo_dir->path(), clock);
+    if (!prepared.ok()) {
+      std::fprintf(stderr, "fleetgate run: cannot prepare the demo: %s\n",
+                   prepared.error().message.c_str());
+      return kExitFailed;
+    }
+    demo = std::move(prepared).value();
+    cfg = demo->config;
   } else {
     auto loaded = config::load_config(ra.config_path);
     if (!loaded.ok()) {
@@ -122,7 +146,6 @@ int cmd_run(Args args) {
 
   // A peer that resets a connection must cost a write error, not the process.
   std::signal(SIGPIPE, SIG_IGN);
-  RealClock clock;
   set_log_clock(&clock);
   apply_log_config(cfg.log);
 
@@ -135,13 +158,8 @@ int cmd_run(Args args) {
       kLog.error("cannot start the gateway", {{"error", started.error().message}});
       status = kExitFailed;
       daemon.request_stop("start failed");
-    } else if (ra.demo) {
-      std::printf("fleetgate demo: state in %s (removed on exit)\n", cfg.state_dir.c_str());
-      for (const auto& a : daemon.http_addresses()) {
-        std::printf("fleetgate demo: try  curl http://%s/healthz\n", a.c_str());
-      }
-      std::printf("fleetgate demo: stop with Ctrl-C\n");
-      std::fflush(stdout);
+    } else if (demo) {
+      print_demo(*demo, daemon.http_addresses());
     }
     loop.run();
   }

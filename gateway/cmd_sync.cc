@@ -3,15 +3,14 @@
 // names the check) or another failure; 2 usage or configuration error; 75 origin
 // unreachable.
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "cache/store.h"
 #include "common/clock.h"
 #include "config/config.h"
 #include "gateway/commands.h"
+#include "gateway/origin_setup.h"
 #include "northbound/https_origin.h"
 #include "northbound/origin.h"
 #include "northbound/sync_cycle.h"
@@ -56,24 +55,15 @@ int cmd_sync(Args args) {
   if (cfg->site.empty()) return usage_error(config_path + ": \"site\" is required to sync");
   const std::string& origin_url = cfg->northbound.origin;
   if (origin_url.empty()) return usage_error(config_path + ": [northbound] origin is empty");
-  northbound::OriginOptions origin_options;
-  origin_options.tls.ca_file = cfg->northbound.ca_file;
-  origin_options.wan_rate = cfg->northbound.wan_rate;
-  auto origin = northbound::open_origin(origin_url, origin_options);
+  auto origin = northbound::open_origin(origin_url, origin_options_for(cfg->northbound));
   if (!origin.ok()) return usage_error(origin.error().message);
 
   northbound::SyncRequest request;
   request.site = cfg->site;
-  {
-    std::ifstream in(cfg->northbound.trust_root, std::ios::binary);
-    if (!in) {
-      return usage_error(config_path + ": [northbound] trust_root '" + cfg->northbound.trust_root +
-                         "' cannot be read");
-    }
-    std::stringstream s;
-    s << in.rdbuf();
-    request.initial_root = s.str();
-  }
+  auto root = read_trust_root(cfg->northbound);
+  if (!root.ok()) return usage_error(config_path + ": " + root.error().message);
+  request.initial_root = std::move(root).value();
+  // One-shot runs are operator-driven: the sync window does not hold them back.
 
   const RealClock clock;
   auto store = cache::open_lmdb_store(cache::store_options_for(*cfg, clock));

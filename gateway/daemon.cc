@@ -9,6 +9,9 @@
 #include "common/socket_address.h"
 #include "common/tls_context.h"
 #include "common/units.h"
+#include "gateway/plan_oracle.h"
+#include "gateway/request_router.h"
+#include "gateway/sync_service.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
 
@@ -41,14 +44,16 @@ std::string restart_keys(const config::Config& old_c, const config::Config& new_
 // shares the TLS context, which must outlive it: the service holds both.
 class HttpService final : public Service {
  public:
-  HttpService(std::unique_ptr<southbound::HttpServer> server, std::shared_ptr<TlsContext> tls)
-      : server_(std::move(server)), tls_(std::move(tls)) {}
+  HttpService(std::unique_ptr<RequestRouter> router, std::unique_ptr<southbound::HttpServer> server,
+              std::shared_ptr<TlsContext> tls)
+      : router_(std::move(router)), server_(std::move(server)), tls_(std::move(tls)) {}
   std::string_view name() const override { return tls_ ? "https" : "http"; }
   void stop_accepting() override { server_->stop_accepting(); }
   size_t in_flight() const override { return server_->in_flight(); }
   void shut_down(std::function<void()> done) override { server_->close(std::move(done)); }
 
  private:
+  std::unique_ptr<RequestRouter> router_;  // outlives the server that calls it
   std::unique_ptr<southbound::HttpServer> server_;
   std::shared_ptr<TlsContext> tls_;
 };
@@ -83,7 +88,9 @@ Status Daemon::start() {
   // A peer that closes mid-response must cost a write error, not the process.
   std::signal(SIGPIPE, SIG_IGN);
   FG_TRY(open_state());
+  FG_TRY(start_sync());
   FG_TRY(start_http());
+  if (sync_) sync_->start();
 
   auto add_signal = [this](int signum, std::function<void()> fn) -> Status {
     auto w = std::make_unique<uv::SignalWatcher>(loop_);
@@ -117,6 +124,11 @@ Status Daemon::open_state() {
     return e;
   }
   store_ = std::move(store).value();
+  oracle_ = std::make_unique<PlanOracle>(*store_, config_.site);
+  if (Status s = oracle_->refresh(); !s.ok()) {
+    kLog.error("cannot read the sync plan in force; devices get no updates until the next sync",
+               {{"error", s.error()}});
+  }
   std::error_code ec;
   if (!config_.devices.file.empty() && std::filesystem::exists(config_.devices.file, ec)) {
     auto registry = southbound::DeviceRegistry::load(config_.devices.file);
@@ -129,6 +141,23 @@ Status Daemon::open_state() {
   return ok_status();
 }
 
+Status Daemon::start_sync() {
+  if (config_.northbound.origin.empty()) {
+    kLog.info("no [northbound] origin: not syncing; serving what the cache holds");
+    return ok_status();
+  }
+  auto sync = SyncService::create(loop_, clock_, config_, *store_, metrics_);
+  if (!sync.ok()) return sync.take_error();
+  sync_ = sync->get();
+  sync_->set_on_synced([this] {
+    if (Status s = oracle_->refresh(); !s.ok()) {
+      kLog.error("cannot read the sync plan in force after a sync", {{"error", s.error()}});
+    }
+  });
+  add_service(std::move(sync).value());
+  return ok_status();
+}
+
 Status Daemon::start_http() {
   const auto& h = config_.http;
   std::shared_ptr<TlsContext> tls;
@@ -136,6 +165,7 @@ Status Daemon::start_http() {
     ServerTlsOptions tls_options;
     tls_options.cert_file = h.tls_cert;
     tls_options.key_file = h.tls_key;
+    tls_options.client_ca_file = h.tls_client_ca;
     tls_options.alpn = {"http/1.1"};
     auto ctx = TlsContext::server(tls_options);
     if (!ctx.ok()) {
@@ -157,20 +187,27 @@ Status Daemon::start_http() {
     southbound::Services services;
     services.store = store_.get();
     services.clock = &clock_;
-    services.oracle = nullptr;  // the rollout engine (a later issue) plugs in here
+    services.oracle = oracle_.get();
     services.devices = devices_.get();
-    auto server = southbound::HttpServer::start(loop_.raw(), options, services);
+    services.metrics = &metrics_;
+    auto router =
+        std::make_unique<RequestRouter>(services, sync_ ? sync_->nudge_endpoint() : nullptr,
+                                        sync_ ? sync_->nudge_client_cn() : std::string());
+    auto server = southbound::HttpServer::start(loop_.raw(), options, *router, clock_);
     if (!server.ok()) {
       Error e = server.take_error();
-      e.message = std::string("cannot serve ") + (ctx ? "HTTPS" : "HTTP") + " on " + listen +
-                  ": " + e.message;
+      e.message = std::string("cannot serve ") + (ctx ? "HTTPS" : "HTTP") + " on " + listen + ": " +
+                  e.message;
       return e;
     }
     auto addr = SocketAddress::parse(listen);
     std::string host = addr.ok() ? addr->to_string() : listen;
     host = host.substr(0, host.rfind(':')) + ":" + std::to_string((*server)->port());
     (ctx ? https_addresses_ : http_addresses_).push_back(host);
-    add_service(std::make_unique<HttpService>(std::move(server).value(), std::move(ctx)));
+    southbound::HttpServer* raw = server->get();
+    router->device_api().set_server_stats([raw] { return raw->stats(); });
+    add_service(std::make_unique<HttpService>(std::move(router), std::move(server).value(),
+                                              std::move(ctx)));
     return ok_status();
   };
   for (const auto& listen : h.listen) FG_TRY(serve(listen, nullptr));

@@ -31,7 +31,10 @@ class DeviceRegistry;
 
 namespace fleetgate::gateway {
 
-// Something the daemon starts and stops: an HTTP server, the CoAP server, the sync engine.
+class PlanOracle;
+class SyncService;
+
+// Something the daemon starts and stops: an HTTP server, the CoAP server, the sync loop.
 class Service {
  public:
   virtual ~Service() = default;
@@ -72,6 +75,7 @@ class Daemon {
 
  private:
   Status open_state();
+  Status start_sync();
   Status start_http();
   void check_drained();
   void finish(bool forced);
@@ -82,8 +86,10 @@ class Daemon {
   std::string config_path_;
   MetricsRegistry metrics_;
   std::unique_ptr<cache::Store> store_;
+  std::unique_ptr<PlanOracle> oracle_;                   // what devices get: the plan in force
   std::unique_ptr<southbound::DeviceRegistry> devices_;  // null: no registry file
   std::vector<std::unique_ptr<Service>> services_;
+  SyncService* sync_ = nullptr;  // in services_; null without [northbound] origin
   std::vector<std::unique_ptr<uv::SignalWatcher>> signals_;
   std::unique_ptr<uv::Timer> grace_timer_;
   std::unique_ptr<uv::Timer> drain_poll_;

@@ -17,8 +17,10 @@ class FileOrigin final : public Origin {
  public:
   explicit FileOrigin(std::string dir) : dir_(std::move(dir)) {}
 
-  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
-               const Sink& sink) override {
+  using Origin::fetch;
+  // A file never changes under a range: `restart` is never called.
+  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink,
+               const Restart& /*restart*/) override {
     if (!is_safe_target_name(path)) {
       return make_error(Errc::invalid_argument, "path",
                         "refusing to fetch unsafe path '" + std::string(path) + "'");

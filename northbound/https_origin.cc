@@ -1,6 +1,7 @@
 #include "northbound/https_origin.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -75,10 +76,24 @@ class HttpsOriginImpl final : public HttpsOrigin {
       : url_(std::move(url)),
         options_(std::move(options)),
         backoff_(options_.retry_base, options_.retry_cap,
-                 options_.seed ? options_.seed : std::random_device{}()) {}
+                 options_.seed ? options_.seed : std::random_device{}()),
+        loop_(std::make_unique<uv::Loop>()),
+        wakeup_(new uv_async_t) {
+    // cancel() comes from another thread: uv_async_send is the one thread-safe way in.
+    uv_async_init(loop_->raw(), wakeup_, [](uv_async_t* h) {
+      auto* self = static_cast<HttpsOriginImpl*>(h->data);
+      if (self->cancelled_.load() && self->client_ && self->client_->busy()) {
+        self->client_->cancel();
+      }
+    });
+    wakeup_->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(wakeup_));  // never keeps the loop alive
+  }
 
   ~HttpsOriginImpl() override {
     client_.reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(wakeup_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
     if (loop_) {
       // Finish deferred deletes and close callbacks before the loop goes.
       loop_->run_nowait();
@@ -89,6 +104,11 @@ class HttpsOriginImpl final : public HttpsOrigin {
   }
 
   std::string describe() const override { return url_.to_string(); }
+
+  void cancel() override {
+    cancelled_.store(true);
+    uv_async_send(wakeup_);
+  }
   const OriginCounters& counters() const override {
     if (client_) {
       counters_.wire_bytes = wire_base_ + client_->bytes_received();
@@ -97,22 +117,23 @@ class HttpsOriginImpl final : public HttpsOrigin {
     return counters_;
   }
 
-  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
-               const Sink& sink) override {
+  using Origin::fetch;
+  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink,
+               const Restart& restart) override {
     if (!is_safe_target_name(path)) {
       return make_error(Errc::invalid_argument, "path",
                         "refusing to fetch unsafe path '" + std::string(path) + "'");
     }
-    if (!loop_) loop_ = std::make_unique<uv::Loop>();
     if (!client_) client_ = std::make_unique<HttpClient>(*loop_, url_, options_.http);
 
-    Fetch f(std::string(path), offset, max_bytes, sink);
+    Fetch f(std::string(path), offset, max_bytes, sink, restart);
     if (offset > 0) f.expected_total = max_bytes;
     uint32_t idle_attempts = 0;
     uint32_t resumes = 0;
     bool troubled = false;
     while (true) {
-      const uint64_t before = f.pos;
+      if (cancelled_.load()) return cancelled_error(f);
+      const uint64_t before = f.received;
       Status s = attempt(f);
       if (s.ok()) {
         backoff_.reset();
@@ -120,6 +141,7 @@ class HttpsOriginImpl final : public HttpsOrigin {
         return s;
       }
       Error e = s.take_error();
+      if (cancelled_.load()) return cancelled_error(f);
       const bool link_error = e.code == Errc::network || e.code == Errc::timeout;
       // A refused certificate or pin does not get better by asking again.
       const bool retriable =
@@ -135,7 +157,7 @@ class HttpsOriginImpl final : public HttpsOrigin {
         return e;
       }
       troubled = true;
-      if (f.pos > before || f.dropped_progress) {
+      if (f.received > before) {
         if (++resumes > options_.max_resumes) return give_up(std::move(e));
         ++counters_.resumes;
         idle_attempts = 0;
@@ -151,23 +173,31 @@ class HttpsOriginImpl final : public HttpsOrigin {
   }
 
  private:
+  struct Fetch;
+  // Not a WAN outcome: the link is neither better nor worse for it.
+  Error cancelled_error(const Fetch& f) const {
+    return make_error(
+        Errc::cancelled, "cancelled",
+        "fetch of " + describe() + f.path + " cancelled at byte " + std::to_string(f.pos));
+  }
   Error give_up(Error e) {
     if (options_.wan_state) options_.wan_state->record_failure(e);
     return e;
   }
   struct Fetch {
-    Fetch(std::string p, uint64_t offset, uint64_t max, const Sink& s)
-        : path(std::move(p)), pos(offset), max_bytes(max), sink(s) {}
+    Fetch(std::string p, uint64_t offset, uint64_t max, const Sink& s, const Restart& r)
+        : path(std::move(p)), pos(offset), max_bytes(max), sink(s), restart(r) {}
     std::string path;
     uint64_t pos;  // next byte to deliver
     uint64_t max_bytes;
     const Sink& sink;
+    const Restart& restart;
+    uint64_t received = 0;  // body bytes received, dropped ones too: progress for resumes
     std::optional<uint64_t> expected_total;
     uint64_t skip = 0;         // bytes of a 200 to drop before delivering (restart)
     bool final_error = false;  // not worth retrying (verification, sink, not found)
-    bool dropped_progress = false;
-    bool replay = false;  // 304: deliver the kept body
-    std::string keep;     // body of a conditional path, kept for a later 304
+    bool replay = false;       // 304: deliver the kept body
+    std::string keep;          // body of a conditional path, kept for a later 304
     std::string etag;
   };
 
@@ -180,15 +210,15 @@ class HttpsOriginImpl final : public HttpsOrigin {
     bool done = false;
     uv::Timer t(*loop_);
     t.start(delay, [&] { done = true; });
-    while (!done) loop_->run_once();
+    while (!done && !cancelled_.load()) loop_->run_once();
   }
 
   Status deliver(Fetch& f, std::string_view bytes) {
+    f.received += bytes.size();
     if (f.skip > 0) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(f.skip, bytes.size()));
       f.skip -= n;
       bytes.remove_prefix(n);
-      f.dropped_progress = f.dropped_progress || n > 0;
     }
     if (bytes.empty()) return ok_status();
     const uint64_t allowed =
@@ -239,11 +269,20 @@ class HttpsOriginImpl final : public HttpsOrigin {
           }
         }
         if (f.pos > 0) {
-          // The origin ignored our range (or If-Range failed): start over from byte 0.
+          // The origin ignored our range (or If-Range failed): start over from byte 0,
+          // through the caller's restart hook when it has one.
           ++counters_.restarts;
           kLog.warn("origin answered a range request with the whole file; restarting",
                     {{"path", f.path}, {"offset", f.pos}});
-          f.skip = f.pos;
+          if (f.restart) {
+            if (Status r = f.restart(); !r.ok()) {
+              f.final_error = true;
+              return r;
+            }
+            f.pos = 0;
+          } else {
+            f.skip = f.pos;
+          }
         }
         if (conditional(f.path)) f.keep.clear();
         return ok_status();
@@ -359,6 +398,8 @@ class HttpsOriginImpl final : public HttpsOrigin {
   OriginOptions options_;
   Backoff backoff_;
   std::unique_ptr<uv::Loop> loop_;
+  uv_async_t* wakeup_;  // freed in its close callback
+  std::atomic<bool> cancelled_{false};
   std::unique_ptr<HttpClient> client_;
   std::map<std::string, std::string> etags_;  // path -> last strong ETag
   std::map<std::string, Kept> kept_;          // conditional paths

@@ -2,13 +2,17 @@
 // laid out as a TUF repository (nginx, S3, a CDN, a parent gateway).
 //
 // Design: the TUF updater is synchronous over Origin::fetch; the I/O is asynchronous on a
-// libuv loop (northbound/http_client.h). One client implementation serves both:
-// - here (the CLI, `fleetgate sync --once`, and tests) the origin owns a private loop and
-//   runs it inside fetch() until the exchange is over; the calling thread is the loop
-//   thread for the duration of the call.
-// - in the daemon the updater runs on a uv_queue_work thread; the same HttpClient then
-//   lives on the daemon loop and fetch() posts each exchange to it (uv_async_t) and
-//   blocks on the outcome. (Not built yet: see the issue 5 report.)
+// libuv loop (northbound/http_client.h). The origin owns a PRIVATE loop and runs it inside
+// fetch() until the exchange is over; the calling thread is that loop's thread for the
+// duration of the call. The CLI (`fleetgate sync --once`) calls it on the main thread; the
+// daemon (gateway/sync_service.h) calls it on a uv_queue_work thread, one cycle at a time,
+// and keeps the origin (its kept-alive connection, ETags, conditional-GET cache, backoff)
+// across cycles. Why not post exchanges to the daemon loop instead: a cycle also writes
+// LMDB and hashes every byte, blocking work that belongs off the loop anyway, and the
+// origin's sockets then belong to the worker's own loop, so the daemon loop never blocks
+// and shares nothing with the cycle but the Store (one writer) and atomic metrics.
+// The one cross-thread entry is cancel() (an atomic flag and a uv_async_t on the private
+// loop), for shutdown.
 //
 // Resume rules (issue 5 point 2), applied to every fetch and to every reconnect inside
 // one fetch:
@@ -18,11 +22,11 @@
 //   expected length: the one an earlier answer of this fetch announced, otherwise (for a
 //   fetch that starts at N > 0, i.e. a target) `max_bytes`, which the updater sets to the
 //   signed length;
-// - a 200 to a range request restarts from 0: the first N bytes of the body are read
-//   again and dropped, and the rest is delivered from N. The caller's ingest checks the
-//   full SHA-256 at the end, so a changed representation can never become visible; it
-//   costs one re-download. (A restart hook in Origin::Sink would let the ingest be
-//   aborted instead; see the report.)
+// - a 200 to a range request restarts from 0: the caller's Origin::Restart hook is called
+//   (the updater aborts its partial ingest and begins anew) and the body is delivered from
+//   byte 0, so nothing is dropped and a changed representation replaces the old bytes.
+//   Without a hook the first N bytes are read again and dropped (the caller's final
+//   SHA-256 check still catches a changed representation).
 // - 416 with `bytes */L` and L == N means everything is already held: success, nothing
 //   delivered; the caller's finish() then verifies.
 // - a connection lost or a watchdog abort in the middle of a body resumes at once from
@@ -77,6 +81,10 @@ class HttpsOrigin : public Origin {
  public:
   ~HttpsOrigin() override = default;
   virtual const OriginCounters& counters() const = 0;
+  // Thread-safe (the daemon loop calls it while a worker fetches): the fetch in progress
+  // ends soon with Errc::cancelled, and so does every later one. What the caller already
+  // committed stays (an ingest resumes from its committed chunks next time).
+  virtual void cancel() = 0;
 };
 
 // http(s)://host[:port]/path/ -> an origin. Errc::config for a bad URL, CA file or pin.

@@ -19,6 +19,11 @@ class Origin {
  public:
   // Receives consecutive pieces of the file; an error stops the fetch and is returned.
   using Sink = std::function<Status(std::span<const uint8_t>)>;
+  // Called when the origin starts the file over from byte 0 although the fetch began at
+  // an offset (an HTTP origin answered the range request with the whole file, e.g. the
+  // representation changed): the caller drops what it held and the next piece the sink
+  // receives is byte 0. An error stops the fetch and is returned.
+  using Restart = std::function<Status()>;
 
   virtual ~Origin() = default;
 
@@ -26,8 +31,14 @@ class Origin {
   // byte `offset` into `sink`. Fails with Errc::not_found when the file does not exist,
   // Errc::verification "length_exceeded" when the file holds more than `max_bytes`
   // (after delivering at most `max_bytes`), Errc::network when the origin is unreachable.
-  virtual Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes,
-                       const Sink& sink) = 0;
+  // `restart` may be empty: the origin then re-reads the first `offset` bytes and drops
+  // them, so the sink still sees a continuation from `offset` (costs one re-download; the
+  // caller's final SHA-256 check catches a changed representation).
+  virtual Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink,
+                       const Restart& restart) = 0;
+  Status fetch(std::string_view path, uint64_t offset, uint64_t max_bytes, const Sink& sink) {
+    return fetch(path, offset, max_bytes, sink, Restart{});
+  }
 
   // For messages: the origin's URL.
   virtual std::string describe() const = 0;

@@ -9,6 +9,14 @@ namespace {
 
 constexpr uint64_t kMaxPlanBytes = 4 * 1024 * 1024;
 
+// A plan with a critical deployment (a security fix) downloads outside the window.
+bool is_critical(const SyncPlan& plan) {
+  for (const Deployment& d : plan.deployments) {
+    if (d.priority == PlanPriority::critical) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<SyncOutcome> run_sync_once(cache::Store& store, Origin& origin, const Clock& clock,
@@ -51,9 +59,26 @@ Result<SyncOutcome> run_sync_once(cache::Store& store, Origin& origin, const Clo
     outcome.plan_changed = true;
   }
 
+  // Outside the window only a critical plan may download; any other plan that needs
+  // downloads waits, and the plan in force stays as it was.
+  if (!request.window_open && !is_critical(*plan)) {
+    for (const std::string& name : plan->referenced_targets()) {
+      FG_ASSIGN_OR_RETURN(TargetFile tf, updater.target(name));
+      auto held = store.stat(tf.sha256);
+      if (!held.ok() || held->state != cache::ArtifactState::ready) ++outcome.deferred;
+    }
+    if (outcome.deferred > 0) {
+      outcome.plan_changed = false;
+      if (in_force) outcome.plan_version = in_force->version;
+      return outcome;
+    }
+  }
+
   // Fetch everything first: a refused or failed target leaves the plan in force as it was.
   std::vector<Sha256Digest> to_pin;
-  for (const std::string& name : plan->prefetch) {
+  // Deployment and rollback targets too: a device must never be told to fetch what the
+  // gateway does not hold.
+  for (const std::string& name : plan->referenced_targets()) {
     FG_ASSIGN_OR_RETURN(TargetFile tf, updater.target(name));
     auto before = store.stat(tf.sha256);
     const bool had = before.ok() && before->state == cache::ArtifactState::ready;

@@ -179,9 +179,23 @@ Result<cache::ArtifactInfo> TufUpdater::fetch_target(std::string_view name) {
   }
   std::unique_ptr<cache::Ingest> ingest = std::move(begun).value();
   const std::string path = target_path(name, tf);
-  Status fetched =
-      origin_.fetch(path, ingest->offset(), tf.length,
-                    [&](std::span<const uint8_t> piece) { return ingest->append(piece); });
+  // A restart (the origin sends the whole file again) drops the partial ingest and begins
+  // anew at byte 0: the held bytes may be of an older representation.
+  auto restart = [&]() -> Status {
+    ingest->abort();
+    ingest.reset();
+    auto again = store_.begin_ingest(tf.sha256, tf.length, name);
+    if (!again.ok()) return again.take_error();
+    ingest = std::move(again).value();
+    if (ingest->offset() != 0) {
+      return make_error(Errc::internal, "restart",
+                        "target " + std::string(name) + ": ingest did not restart at byte 0");
+    }
+    return ok_status();
+  };
+  Status fetched = origin_.fetch(
+      path, ingest->offset(), tf.length,
+      [&](std::span<const uint8_t> piece) { return ingest->append(piece); }, restart);
   if (!fetched.ok()) {
     Error e = fetched.take_error();
     if (e.detail == "length_exceeded") {

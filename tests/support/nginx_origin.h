@@ -1,7 +1,5 @@
-// Test peers: an nginx process serving a directory on loopback (plain HTTP or HTTPS),
-// and a throw-away PKI made with the `openssl` tool at set-up (a test CA, a server
-// certificate for 127.0.0.1/::1/localhost, one for the wrong host, a self-signed one,
-// and a client certificate for mTLS).
+// A test peer: an nginx process serving a directory on loopback (plain HTTP or HTTPS with
+// certificates from tests/support/test_pki.h).
 #pragma once
 
 #include <sys/types.h>
@@ -11,32 +9,10 @@
 #include <string>
 
 #include "common/result.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace fleetgate::testing {
-
-// A temporary directory removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-struct TestPki {
-  std::string ca_cert;
-  std::string server_cert, server_key;            // SAN 127.0.0.1, ::1, localhost
-  std::string wrong_host_cert, wrong_host_key;    // SAN wrong.example only, CA-signed
-  std::string self_signed_cert, self_signed_key;  // SAN 127.0.0.1, not CA-signed
-  std::string client_cert, client_key;            // CA-signed, for mTLS
-};
-
-// Generates the PKI in `dir` (EC P-256 keys: fast).
-Result<TestPki> make_test_pki(const std::string& dir);
 
 struct NginxTls {
   std::string cert, key;

@@ -8,7 +8,8 @@
 #include <sstream>
 
 #include "common/tls_context.h"
-#include "unit/common/tls_stream_test_certs.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 #include "unit/southbound/served_gateway.h"
 
 using namespace fleetgate::testing;
@@ -32,14 +33,15 @@ fleetgate::southbound::HttpServerOptions tls_options(SSL_CTX* ctx) {
 }
 
 struct TlsFixture {
-  TestPki pki;
+  TempDir dir;
+  TestPki pki = make_test_pki(dir.path(), "sensor-1").value();
   fleetgate::TlsContext ctx =
       fleetgate::TlsContext::server(
-          {pki.path("server.pem"), pki.path("server.key"), pki.path("ca.pem"), false, {}})
+          {pki.server_cert, pki.server_key, pki.ca_cert, false, {}})
           .value();
   ServedGateway gw{tls_options(ctx.raw())};
   std::string base = "https://127.0.0.1:" + std::to_string(gw.port());
-  std::string curl = "curl -sS --cacert " + pki.path("ca.pem") + " ";
+  std::string curl = "curl -sS --cacert " + pki.ca_cert + " ";
 };
 }  // namespace
 
@@ -65,8 +67,8 @@ TEST_CASE("curl over TLS 1.2 and 1.3 downloads a blob byte-identical", "[system]
 TEST_CASE("an mTLS client certificate identifies the device", "[system][https]") {
   TlsFixture f;
   int rc = -1;
-  std::string with_cert = f.curl + "--cert " + f.pki.path("client.pem") + " --key " +
-                          f.pki.path("client.key") + " -o /dev/null -w '%{http_code}' ";
+  std::string with_cert = f.curl + "--cert " + f.pki.client_cert + " --key " +
+                          f.pki.client_key + " -o /dev/null -w '%{http_code}' ";
   CHECK(run_out(with_cert + f.base + "/v1/devices/sensor-1/next", &rc) == "204");
   CHECK(run_out(with_cert + f.base + "/v1/devices/sensor-2/next", &rc) == "403");
   CHECK(run_out(f.curl + "-o /dev/null -w '%{http_code}' " + f.base + "/v1/devices/sensor-1/next",

@@ -14,7 +14,7 @@ namespace {
 
 using testing::digest_of;
 using testing::random_bytes;
-using testing::TempDir;
+using fleetgate::testing::TempDir;
 
 struct Run {
   int exit_code = -1;

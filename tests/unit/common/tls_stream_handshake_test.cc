@@ -3,7 +3,8 @@
 
 #include "common/tls_context.h"
 #include "common/tls_stream.h"
-#include "unit/common/tls_stream_test_certs.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 using fleetgate::TlsStream;
 
@@ -13,11 +14,11 @@ bssl::UniquePtr<SSL_CTX> client_ctx(const fleetgate::testing::TestPki& pki, bool
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
   SSL_CTX_set_min_proto_version(ctx.get(), version);
   SSL_CTX_set_max_proto_version(ctx.get(), version);
-  REQUIRE(SSL_CTX_load_verify_locations(ctx.get(), pki.path("ca.pem").c_str(), nullptr) == 1);
+  REQUIRE(SSL_CTX_load_verify_locations(ctx.get(), pki.ca_cert.c_str(), nullptr) == 1);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   if (with_cert) {
-    REQUIRE(SSL_CTX_use_certificate_chain_file(ctx.get(), pki.path("client.pem").c_str()) == 1);
-    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), pki.path("client.key").c_str(),
+    REQUIRE(SSL_CTX_use_certificate_chain_file(ctx.get(), pki.client_cert.c_str()) == 1);
+    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), pki.client_key.c_str(),
                                         SSL_FILETYPE_PEM) == 1);
   }
   return ctx;
@@ -41,8 +42,9 @@ void pump(TlsStream& client, TlsStream& server, std::string& at_client, std::str
 }  // namespace
 
 TEST_CASE("TLS 1.2 and 1.3 handshakes carry data both ways", "[tls_stream]") {
-  fleetgate::testing::TestPki pki;
-  auto server_ctx = fleetgate::TlsContext::server({pki.path("server.pem"), pki.path("server.key"), "", false, {}});
+  fleetgate::testing::TempDir dir;
+  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
+  auto server_ctx = fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}});
   REQUIRE(server_ctx.ok());
   for (uint16_t version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     auto cctx = client_ctx(pki, false, version);
@@ -67,9 +69,10 @@ TEST_CASE("TLS 1.2 and 1.3 handshakes carry data both ways", "[tls_stream]") {
 }
 
 TEST_CASE("a verified client certificate yields its subject CN", "[tls_stream]") {
-  fleetgate::testing::TestPki pki("sensor-9");
+  fleetgate::testing::TempDir dir;
+  const auto pki = fleetgate::testing::make_test_pki(dir.path(), "sensor-9").value();
   auto server_ctx = fleetgate::TlsContext::server(
-      {pki.path("server.pem"), pki.path("server.key"), pki.path("ca.pem"), false, {}});
+      {pki.server_cert, pki.server_key, pki.ca_cert, false, {}});
   REQUIRE(server_ctx.ok());
   auto cctx = client_ctx(pki, true, TLS1_3_VERSION);
   auto client = TlsStream::create(cctx.get(), TlsStream::Role::client, "127.0.0.1");
@@ -82,8 +85,9 @@ TEST_CASE("a verified client certificate yields its subject CN", "[tls_stream]")
 }
 
 TEST_CASE("plaintext HTTP sent to a TLS server fails the handshake", "[tls_stream]") {
-  fleetgate::testing::TestPki pki;
-  auto server_ctx = fleetgate::TlsContext::server({pki.path("server.pem"), pki.path("server.key"), "", false, {}});
+  fleetgate::testing::TempDir dir;
+  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
+  auto server_ctx = fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}});
   REQUIRE(server_ctx.ok());
   auto server = TlsStream::create(server_ctx->raw(), TlsStream::Role::server);
   auto st = (*server)->receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n", [](std::string_view) {});

@@ -17,37 +17,17 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 extern char** environ;
 
 namespace fleetgate::testing {
 
-// A private temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/fg-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name, const std::string& contents) const {
-    auto p = path_ / name;
-    std::ofstream(p) << contents;
-    return p.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
 class ChildProcess {
  public:
   explicit ChildProcess(std::vector<std::string> args) {
-    out_path_ = (dir_.path() / "stdout").string();
-    err_path_ = (dir_.path() / "stderr").string();
+    out_path_ = (dir_.path() + "/stdout");
+    err_path_ = (dir_.path() + "/stderr");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -27,10 +27,10 @@ TEST_CASE("repo init writes keys 0600 and a consistent-snapshot root") {
   gateway::RepoInitOptions o;
   o.root_keys = 3;
   o.root_threshold = 2;
-  auto repo = gateway::Repository::init(tmp.path().string() + "/r", o, clock);
+  auto repo = gateway::Repository::init(tmp.path() + "/r", o, clock);
   REQUIRE(repo.ok());
   size_t keys = 0;
-  for (const auto& e : std::filesystem::directory_iterator(tmp.path().string() + "/r/keys")) {
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path() + "/r/keys")) {
     struct stat st;
     REQUIRE(::stat(e.path().c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
@@ -44,14 +44,14 @@ TEST_CASE("repo init writes keys 0600 and a consistent-snapshot root") {
   CHECK(root->consistent_snapshot);
   CHECK(root->roles.at(Role::root).threshold == 2);
   CHECK(env->signatures.size() == 3);
-  CHECK(gateway::Repository::init(tmp.path().string() + "/r", o, clock).error().code ==
+  CHECK(gateway::Repository::init(tmp.path() + "/r", o, clock).error().code ==
         Errc::already_exists);
 }
 
 TEST_CASE("repo add stores the target under its hash-prefixed base name") {
   TempDir tmp;
   ManualClock clock;
-  auto repo = gateway::Repository::init(tmp.path().string() + "/r", {}, clock);
+  auto repo = gateway::Repository::init(tmp.path() + "/r", {}, clock);
   REQUIRE(repo.ok());
   REQUIRE(repo->add_target("fw/sensor-v2.bin", "payload", {{"hw", "b"}}).ok());
   const std::string hex = Sha256::of("payload").hex();
@@ -60,7 +60,7 @@ TEST_CASE("repo add stores the target under its hash-prefixed base name") {
   CHECK(repo->body(Role::targets)["version"] == 2);
   CHECK_FALSE(repo->add_target("../escape", "x").ok());
   // A reopened repository continues from the files.
-  auto again = gateway::Repository::open(tmp.path().string() + "/r", clock);
+  auto again = gateway::Repository::open(tmp.path() + "/r", clock);
   REQUIRE(again.ok());
   CHECK(again->body(Role::targets)["targets"].contains("fw/sensor-v2.bin"));
 }
@@ -68,7 +68,7 @@ TEST_CASE("repo add stores the target under its hash-prefixed base name") {
 TEST_CASE("repo rotate signs the new root with the old and the new root keys") {
   TempDir tmp;
   ManualClock clock;
-  auto repo = gateway::Repository::init(tmp.path().string() + "/r", {}, clock);
+  auto repo = gateway::Repository::init(tmp.path() + "/r", {}, clock);
   REQUIRE(repo.ok());
   const std::string v1 = slurp(repo->metadata_dir() + "/1.root.json");
   REQUIRE(repo->rotate(Role::root).ok());
@@ -82,7 +82,7 @@ TEST_CASE("repo rotate signs the new root with the old and the new root keys") {
 
 TEST_CASE("repo commands refuse group- or world-readable keys") {
   TempDir tmp;
-  const std::string dir = tmp.path().string() + "/r";
+  const std::string dir = tmp.path() + "/r";
   REQUIRE(run("repo init " + dir) == 0);
   REQUIRE(run("repo timestamp " + dir) == 0);
   auto first = std::filesystem::directory_iterator(dir + "/keys")->path();
@@ -94,5 +94,5 @@ TEST_CASE("repo commands refuse group- or world-readable keys") {
   CHECK(run("repo timestamp " + dir) == 0);
   CHECK(run("repo rotate " + dir + " --role nobody") == 2);
   CHECK(run("repo frobnicate " + dir) == 2);
-  CHECK(run("repo init " + tmp.path().string() + "/t --root-keys 1 --root-threshold 2") == 2);
+  CHECK(run("repo init " + tmp.path() + "/t --root-keys 1 --root-threshold 2") == 2);
 }

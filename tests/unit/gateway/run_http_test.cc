@@ -1,4 +1,4 @@
-// `fleetgate run` serves HTTP: the demo answers /healthz to curl, an open connection holds
+// `fleetgate run` serves HTTP: the demo serves its synced firmware to curl, an open connection holds
 // the stop for at most shutdown_grace, and a taken address makes the start fail.
 #include <catch2/catch.hpp>
 
@@ -38,20 +38,38 @@ int connect_to(const std::string& addr) {
   return fd;
 }
 
-TEST_CASE("the demo answers GET /healthz to curl and cleans up its state on SIGTERM") {
+TEST_CASE("the demo serves its synced firmware to its device and cleans up on SIGTERM") {
   ChildProcess p({FG_BINARY, "run", "--demo", "--listen", "127.0.0.1:0"});
-  REQUIRE(p.wait_for("try  curl http://", 10s, /*in_stderr=*/false));
+  REQUIRE(p.wait_for("stop with Ctrl-C", 20s, /*in_stderr=*/false));
   std::smatch m;
   std::string out = p.out();
-  REQUIRE(std::regex_search(out, m, std::regex("curl (http://127\\.0\\.0\\.1:[0-9]+/healthz)")));
-  std::string url = m[1];
+  REQUIRE(std::regex_search(out, m, std::regex("curl (http://127\\.0\\.0\\.1:[0-9]+)/healthz")));
+  const std::string base = m[1];
   REQUIRE(std::regex_search(out, m, std::regex("state in (/tmp/fleetgate-demo-[A-Za-z0-9]+)")));
-  std::string state = m[1];
+  const std::string state = m[1];
   CHECK(std::filesystem::is_directory(state));
+  REQUIRE(std::regex_search(out, m, std::regex("Bearer (demo-[0-9a-f]{32})")));
+  const std::string auth = "Authorization: Bearer " + std::string(m[1]);
+  REQUIRE(std::regex_search(out, m, std::regex("sha256 ([0-9a-f]{64})")));
+  const std::string sha = m[1];
 
-  auto curl = run_to_end({"/usr/bin/curl", "-s", "-o", "-", "-w", " %{http_code}", url});
-  CHECK(curl.code == 0);
-  CHECK(curl.out == "ok\n 200");
+  auto health = run_to_end({"/usr/bin/curl", "-s", "-o", "-", "-w", " %{http_code}", base + "/healthz"});
+  CHECK(health.out == "ok\n 200");
+
+  // The device is told to fetch the firmware the demo plan deploys...
+  auto next = run_to_end({"/usr/bin/curl", "-s", "-H", auth, base + "/v1/devices/demo-sensor/next"});
+  CHECK(next.code == 0);
+  CHECK(next.out.find("\"sha256\":\"" + sha + "\"") != std::string::npos);
+  // ...and gets exactly the signed bytes; without the token it gets nothing.
+  const std::string blob = base + "/v1/blobs/sha256/" + sha;
+  TempDir dir;
+  const std::string file = dir.path() + "/demo.bin";
+  auto get = run_to_end({"/usr/bin/curl", "-s", "-f", "-H", auth, "-o", file, blob});
+  CHECK(get.code == 0);
+  auto sum = run_to_end({"/usr/bin/sha256sum", file});
+  CHECK(sum.out.substr(0, 64) == sha);
+  auto anonymous = run_to_end({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", blob});
+  CHECK(anonymous.out != "200");
 
   p.signal(SIGTERM);
   REQUIRE(p.wait_exit(5s).value_or(-1) == 0);
@@ -60,14 +78,14 @@ TEST_CASE("the demo answers GET /healthz to curl and cleans up its state on SIGT
 
 TEST_CASE("run serves HTTPS on http.tls_listen with the configured certificate") {
   TempDir dir;
-  const std::string cert = (dir.path() / "cert.pem").string();
-  const std::string key = (dir.path() / "key.pem").string();
+  const std::string cert = (dir.path() + "/cert.pem");
+  const std::string key = (dir.path() + "/key.pem");
   auto made = run_to_end({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                           "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
                           "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
                           "-days", "2"});
   REQUIRE(made.code == 0);
-  std::string path = dir.file("tls.toml", "state_dir = \"" + (dir.path() / "state").string() +
+  std::string path = dir.file("tls.toml", "state_dir = \"" + (dir.path() + "/state") +
                                               "\"\n[http]\nlisten = []\n"
                                               "tls_listen = [\"127.0.0.1:0\"]\n"
                                               "tls_cert = \"" + cert + "\"\ntls_key = \"" +
@@ -93,7 +111,7 @@ TEST_CASE("run serves HTTPS on http.tls_listen with the configured certificate")
 
 TEST_CASE("an open connection holds the stop for at most shutdown_grace, then exit 0") {
   TempDir dir;
-  std::string path = dir.file("ok.toml", "state_dir = \"" + (dir.path() / "state").string() +
+  std::string path = dir.file("ok.toml", "state_dir = \"" + (dir.path() + "/state") +
                                              "\"\nshutdown_grace = \"300ms\"\n"
                                              "[http]\nlisten = [\"127.0.0.1:0\"]\n");
   ChildProcess p({FG_BINARY, "run", "-c", path});
@@ -127,13 +145,13 @@ TEST_CASE("an open connection holds the stop for at most shutdown_grace, then ex
 
 TEST_CASE("an address already in use makes run exit 1 naming the address") {
   TempDir dir;
-  std::string cfg = dir.file("a.toml", "state_dir = \"" + (dir.path() / "a").string() +
+  std::string cfg = dir.file("a.toml", "state_dir = \"" + (dir.path() + "/a") +
                                            "\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n");
   ChildProcess first({FG_BINARY, "run", "-c", cfg});
   REQUIRE(first.wait_for("gateway started", 10s));
   std::string taken = http_address(first);
   REQUIRE_FALSE(taken.empty());
-  std::string cfg2 = dir.file("b.toml", "state_dir = \"" + (dir.path() / "b").string() + "\"\n");
+  std::string cfg2 = dir.file("b.toml", "state_dir = \"" + (dir.path() + "/b") + "\"\n");
   auto second = run_to_end({FG_BINARY, "run", "-c", cfg2, "--listen", taken});
   INFO(second.err);
   CHECK(second.code == 1);

@@ -12,20 +12,20 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string good_config(const TempDir& dir, const std::string& extra = "") {
-  return "state_dir = \"" + (dir.path() / "state").string() +
+  return "state_dir = \"" + (dir.path() + "/state") +
          "\"\nshutdown_grace = \"1s\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n" + extra;
 }
 
 TEST_CASE("run with a bad configuration exits 2, names the problem and starts nothing") {
   TempDir dir;
-  std::string path = dir.file("bad.toml", "state_dir = \"" + (dir.path() / "state").string() +
+  std::string path = dir.file("bad.toml", "state_dir = \"" + (dir.path() + "/state") +
                                               "\"\n[cache]\nquota = \"lots\"\n");
   auto r = run_to_end({FG_BINARY, "run", "-c", path});
   CHECK(r.code == 2);
   INFO(r.err);
   CHECK(r.err.find(path + ":3:9: key 'cache.quota'") != std::string::npos);
   CHECK(r.err.find("gateway started") == std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(dir.path() / "state"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/state"));
 }
 
 TEST_CASE("SIGTERM and SIGINT stop the gateway with exit 0 within the grace period") {
@@ -35,7 +35,7 @@ TEST_CASE("SIGTERM and SIGINT stop the gateway with exit 0 within the grace peri
   ChildProcess p({FG_BINARY, "run", "-c", path});
   REQUIRE(p.started());
   REQUIRE(p.wait_for("gateway started", 10s));
-  CHECK(std::filesystem::is_directory(dir.path() / "state"));
+  CHECK(std::filesystem::is_directory(dir.path() + "/state"));
   p.signal(sig);
   auto code = p.wait_exit(5s);
   INFO(p.err());

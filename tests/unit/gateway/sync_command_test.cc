@@ -34,11 +34,11 @@ Run run(const std::string& args) {
 struct CommandFixture {
   TempDir tmp;
   RealClock clock;  // the binary reads the real clock; the repository must match it
-  std::string config = tmp.path().string() + "/fleetgate.toml";
+  std::string config = tmp.path() + "/fleetgate.toml";
   std::unique_ptr<gateway::Repository> repo;
 
   CommandFixture() {
-    auto r = gateway::Repository::init(tmp.path().string() + "/repo", {}, clock);
+    auto r = gateway::Repository::init(tmp.path() + "/repo", {}, clock);
     REQUIRE(r.ok());
     repo = std::make_unique<gateway::Repository>(std::move(r).value());
     REQUIRE(repo->add_target("fw/a.bin", std::string(1000, 'a')).ok());
@@ -46,7 +46,7 @@ struct CommandFixture {
     write_config(repo->url());
   }
   void write_config(const std::string& origin) {
-    std::ofstream(config) << "site = \"plant-7\"\nstate_dir = \"" << tmp.path().string()
+    std::ofstream(config) << "site = \"plant-7\"\nstate_dir = \"" << tmp.path()
                           << "/state\"\n\n[northbound]\norigin = \"" << origin
                           << "\"\ntrust_root = \"" << repo->root_path() << "\"\n";
   }
@@ -82,7 +82,7 @@ TEST_CASE("sync --once exits 1 naming the check when verification refuses") {
 
 TEST_CASE("sync --once exits 75 when the origin is unreachable") {
   CommandFixture f;
-  f.write_config("file://" + f.tmp.path().string() + "/unmounted/");
+  f.write_config("file://" + f.tmp.path() + "/unmounted/");
   Run r = run("sync -c " + f.config + " --once");
   INFO(r.output);
   CHECK(r.status == 75);
@@ -93,7 +93,7 @@ TEST_CASE("sync exits 2 on usage and configuration errors") {
   CommandFixture f;
   CHECK(run("sync --once").status == 2);
   CHECK(run("sync -c " + f.config).status == 2);
-  CHECK(run("sync -c " + f.tmp.path().string() + "/missing.toml --once").status == 2);
+  CHECK(run("sync -c " + f.tmp.path() + "/missing.toml --once").status == 2);
   std::ofstream(f.config, std::ios::app) << "bogus_key = 1\n";
   CHECK(run("sync -c " + f.config + " --once").status == 2);
   f.write_config("ftp://example/");

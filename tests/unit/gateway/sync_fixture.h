@@ -36,11 +36,11 @@ struct SyncFixture {
   std::string site = "plant-7";
 
   explicit SyncFixture(gateway::RepoInitOptions options = {}, gateway::RepoExpiry expiry = {}) {
-    auto r = gateway::Repository::init(tmp.path().string() + "/repo", options, clock, expiry);
+    auto r = gateway::Repository::init(tmp.path() + "/repo", options, clock, expiry);
     REQUIRE(r.ok());
     repo = std::make_unique<gateway::Repository>(std::move(r).value());
     cache::StoreOptions so;
-    so.dir = tmp.path().string() + "/state";
+    so.dir = tmp.path() + "/state";
     so.quota_bytes = 64ull << 20;
     so.clock = &clock;
     auto s = cache::open_lmdb_store(so);

@@ -88,10 +88,22 @@ struct CacheSite {
     auto begun = store->begin_ingest(*digest, length, path);
     if (!begun.ok()) return begun.take_error();
     auto ingest = std::move(begun).value();
-    FG_TRY(origin.fetch(path, ingest->offset(), length,
-                        [&](std::span<const uint8_t> p) { return ingest->append(p); }));
+    FG_TRY(origin.fetch(
+        path, ingest->offset(), length,
+        [&](std::span<const uint8_t> p) { return ingest->append(p); },
+        [&]() -> Status { return restart(ingest, *digest, length, path); }));
     auto done = ingest->finish();
     if (!done.ok()) return done.take_error();
+    return ok_status();
+  }
+  // What the TUF updater does on Origin::Restart: drop the partial ingest, begin at 0.
+  Status restart(std::unique_ptr<cache::Ingest>& ingest, const Sha256Digest& digest,
+                 uint64_t length, const std::string& name) {
+    ingest->abort();
+    ingest.reset();
+    auto again = store->begin_ingest(digest, length, name);
+    if (!again.ok()) return again.take_error();
+    ingest = std::move(again).value();
     return ok_status();
   }
 };
