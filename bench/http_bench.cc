@@ -102,6 +102,22 @@ void print(const std::string& what, double ours, double theirs, const std::strin
               unit.c_str(), theirs > 0 ? ours / theirs : 0.0);
 }
 
+// A TCP port on 127.0.0.1 that is free right now.
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
+    port = ntohs(sa.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
 // CPU seconds (user + system) used so far by a thread of this process.
 double thread_cpu_seconds(pthread_t thread) {
   clockid_t id;
@@ -191,8 +207,10 @@ int main(int argc, char** argv) {
                              ours + "/v1/devices/bench-1/next");
   std::ofstream(d + "/www/v1/devices/bench-1/next", std::ios::binary) << next_body;
 
-  // nginx on two free ports next to ours.
-  int nginx_port = plain->port() + 1, nginx_tls_port = plain->port() + 2;
+  // nginx on two ports the kernel says are free now (not "next to ours": the kernel may
+  // have given one of those to our TLS listener).
+  int nginx_port = free_port(), nginx_tls_port = free_port();
+  while (nginx_tls_port == nginx_port) nginx_tls_port = free_port();
   // The template sits next to this source file; run from the repository root or pass it.
   std::string tmpl_path = argc > 2 ? argv[2] : "bench/http_bench_nginx.conf.in";
   if (!fs::exists(tmpl_path))
