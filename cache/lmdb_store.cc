@@ -118,9 +118,16 @@ class Txn {
     }
     return t;
   }
-  Status commit(std::string_view what) {
+  // `durable`: synced (data and meta page) when this returns. Otherwise only the data
+  // pages are synced: a power loss may undo this commit, never corrupt the store.
+  Status commit(std::string_view what, bool durable = true) {
+    MDB_env* env = mdb_txn_env(txn_);
     int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
     if (rc != 0) return lmdb_error(rc, what);
+    if (durable) {
+      rc = mdb_env_sync(env, 1);
+      if (rc != 0) return lmdb_error(rc, std::string(what) + " (sync)");
+    }
     return ok_status();
   }
   MDB_txn* get() const { return txn_; }
@@ -298,7 +305,11 @@ Status LmdbStore::open(const StoreOptions& options) {
   mdb_env_set_maxreaders(env_, options_.max_transfers + 126);
   // MDB_NOTLS: read transactions belong to reader objects, not threads, so one thread
   // may hold many (transfers) and hand them between threads.
-  rc = mdb_env_open(env_, options_.dir.c_str(), MDB_NOTLS, 0600);
+  // MDB_NOMETASYNC: a commit syncs its data pages, then writes the meta page without a
+  // second sync. Integrity holds (the meta page only ever points at synced pages); a
+  // power loss may undo the last such commit. Txn::commit() syncs the meta page too
+  // unless told the commit is a chunk batch, whose loss only costs a re-download.
+  rc = mdb_env_open(env_, options_.dir.c_str(), MDB_NOTLS | MDB_NOMETASYNC, 0600);
   if (rc != 0) return lmdb_error(rc, "open cache environment in '" + options_.dir + "'");
 
   // Slots left by killed processes would pin old pages forever.
@@ -543,7 +554,10 @@ Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
     rec->visible_since = *make_visible_at;
   }
   FG_TRY(put_record(txn.get(), sha, *rec));
-  return txn.commit(make_visible_at ? "finish ingest" : "commit chunks");
+  // A batch on its way needs only the data sync: a later commit's sync (the next batch,
+  // or the durable one that makes the artifact visible) flushes its meta page too.
+  if (make_visible_at) return txn.commit("finish ingest");
+  return txn.commit("commit chunks", /*durable=*/false);
 }
 
 Status LmdbStore::discard(const Sha256Digest& sha) {

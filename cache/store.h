@@ -72,8 +72,11 @@ struct StoreOptions {
   uint64_t map_size = 0;               // 0: derived from quota (+ headroom)
   unsigned max_transfers = 256;        // cap on read handles held across loop turns
   // An ingest commits its chunks in batches of this many bytes (a multiple of kChunkSize),
-  // each batch one synced LMDB commit: a crash loses at most one batch of progress.
-  uint64_t commit_bytes = 16 * kChunkSize;
+  // each batch one LMDB commit with one data sync (MDB_NOMETASYNC). A killed process loses
+  // at most the batch being filled; a power loss may also undo the last committed batch
+  // (its meta page is synced by the next commit), never corrupting the store. Larger
+  // batches mean fewer syncs (bench/README.md) and one buffer of this size per ingest.
+  uint64_t commit_bytes = 64 * kChunkSize;
   const Clock* clock = nullptr;  // required
 };
 
@@ -87,7 +90,8 @@ class Ingest {
   // current chunk). Right after begin_ingest() it equals durable(): that is where a
   // resumed download asks the origin to continue.
   virtual uint64_t offset() const = 0;
-  // Bytes in committed chunks: what survives a crash now.
+  // Bytes in committed chunks: what survives a process crash now (a power loss may
+  // undo the last batch, see StoreOptions::commit_bytes).
   virtual uint64_t durable() const = 0;
   // Appends bytes at offset(). Full chunks are committed as they fill, in batches of
   // StoreOptions::commit_bytes. Fails with

@@ -1,14 +1,15 @@
 #include "southbound/device_api.h"
 
 #include <array>
-#include <optional>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/http_date.h"
 #include "common/http_range.h"
 #include "common/http_validator.h"
 #include "southbound/http_server.h"
+#include "southbound/next_json.h"
 
 namespace fleetgate::southbound {
 
@@ -145,8 +146,8 @@ HttpReply DeviceApi::blob(const http::Message& request, const RequestContext& co
   r.status = 200;
   const std::string* range = request.header("range");
   const std::string* if_range = request.header("if-range");
-  if (range != nullptr && (if_range == nullptr ||
-                           http::if_range_holds(*if_range, etag, info->visible_since))) {
+  if (range != nullptr &&
+      (if_range == nullptr || http::if_range_holds(*if_range, etag, info->visible_since))) {
     http::RangeSelection sel = http::select_range(*range, length);
     if (sel.kind == http::RangeSelection::Kind::unsatisfiable) {
       HttpReply u = HttpReply::text(416, "range not satisfiable");
@@ -202,15 +203,7 @@ HttpReply DeviceApi::next(const Device& device) {
     case NextAnswer::Kind::update:
       break;
   }
-  std::string hex = a.sha256.hex();
-  nlohmann::json body = {{"deployment", a.deployment},
-                         {"target", a.target},
-                         {"length", a.length},
-                         {"sha256", hex},
-                         {"http", std::string(kBlobPrefix) + hex},
-                         {"coap", "/b/" + hex},
-                         {"action", a.action}};
-  HttpReply r = HttpReply::json(200, body.dump());
+  HttpReply r = HttpReply::json(200, next_json(a));
   r.header("Cache-Control", "no-store");
   return r;
 }
@@ -250,9 +243,9 @@ HttpReply DeviceApi::status(const Device& device, const http::Message& request) 
                   "' is not one of downloading, downloaded, installing, installed, failed, "
                   "deferred");
   }
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       s_.clock->now().time_since_epoch())
-                       .count();
+  int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(s_.clock->now().time_since_epoch())
+          .count();
   record["device"] = device.id;
   record["received_ms"] = now_ms;
   // Keys sort by arrival: milliseconds, then a sequence for reports in the same one.
@@ -278,8 +271,8 @@ HttpReply DeviceApi::tuf(const http::Message& request, const RequestContext& con
     std::string_view hash = target_hash(rest.substr(8));
     return blob(request, context, hash);
   }
-  if (rest.empty() || rest.find('/') != std::string_view::npos ||
-      rest.size() < 6 || rest.substr(rest.size() - 5) != ".json") {
+  if (rest.empty() || rest.find('/') != std::string_view::npos || rest.size() < 6 ||
+      rest.substr(rest.size() - 5) != ".json") {
     return not_found();
   }
   // Signed metadata is public: devices verify it end to end. The trusted state keeps the

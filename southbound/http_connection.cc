@@ -9,6 +9,8 @@ namespace fleetgate::southbound {
 
 namespace {
 constexpr uint64_t kLingerMs = 2000;
+// A body up to this size is copied behind the head so the answer is one buffer.
+constexpr size_t kJoinBodyBytes = 16 * 1024;
 
 std::string peer_ip(uv_tcp_t* tcp) {
   sockaddr_storage ss{};
@@ -64,6 +66,33 @@ void HttpConnection::close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &HttpConnection::on_closed);
 }
 
+void HttpConnection::refuse() {
+  if (closing_) return;
+  // Plain HTTP only: under TLS an answer would first cost a handshake, so a refused
+  // TLS client sees the connection close.
+  if (tls_) {
+    close();
+    return;
+  }
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\n"
+      "Retry-After: 5\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: 28\r\n"
+      "Connection: close\r\n"
+      "\r\n"
+      "too many connections; retry\n";
+  keep_alive_ = false;
+  // A fresh socket's send buffer is empty: the answer goes out whole or not at all.
+  uv_buf_t b = uv_buf_init(const_cast<char*>(kBusy.data()), static_cast<unsigned>(kBusy.size()));
+  if (uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1) !=
+      static_cast<int>(kBusy.size())) {
+    close();
+    return;
+  }
+  linger();  // FIN, then drop what the client sends until it closes (or briefly)
+}
+
 void HttpConnection::on_closed(uv_handle_t* h) {
   auto* c = static_cast<HttpConnection*>(h->data);
   if (--c->open_handles_ > 0) return;
@@ -90,11 +119,21 @@ void HttpConnection::set_phase(Phase p) {
   const HttpServerOptions& o = server_.options();
   std::chrono::milliseconds t{0};
   switch (p) {
-    case Phase::idle: t = o.idle_timeout; break;
-    case Phase::head: t = o.head_timeout; break;
-    case Phase::body: t = o.body_timeout; break;
-    case Phase::sending: t = o.send_timeout; break;
-    case Phase::lingering: t = std::chrono::milliseconds(kLingerMs); break;
+    case Phase::idle:
+      t = o.idle_timeout;
+      break;
+    case Phase::head:
+      t = o.head_timeout;
+      break;
+    case Phase::body:
+      t = o.body_timeout;
+      break;
+    case Phase::sending:
+      t = o.send_timeout;
+      break;
+    case Phase::lingering:
+      t = std::chrono::milliseconds(kLingerMs);
+      break;
   }
   uv_timer_start(&timer_, &HttpConnection::on_timer, static_cast<uint64_t>(t.count()), 0);
 }
@@ -148,9 +187,8 @@ void HttpConnection::flush_tls() {
   w->bytes = tls_->take_output();
   w->req.data = w;
   uv_buf_t b = buf_of(w->bytes);
-  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, [](uv_write_t* req, int) {
-        delete static_cast<ControlWrite*>(req->data);
-      }) != 0) {
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1,
+               [](uv_write_t* req, int) { delete static_cast<ControlWrite*>(req->data); }) != 0) {
     delete w;
     close();
   }
@@ -175,53 +213,53 @@ void HttpConnection::consume(std::string_view data) {
     }
     data.remove_prefix(*consumed);
     if (parser_.message_complete()) {
-      pending_.assign(data.data(), data.size());  // at most one read buffer
-      dispatch();
-      return;
+      // Most answers go out in one write while we are here; then the loop parses the
+      // next pipelined request. Otherwise the rest waits until the answer is sent.
+      if (!dispatch()) {
+        if (!closing_ && phase_ == Phase::sending) pending_.assign(data.data(), data.size());
+        return;
+      }
+      continue;
     }
     if (parser_.head_complete() && phase_ == Phase::head) set_phase(Phase::body);
   }
 }
 
-void HttpConnection::dispatch() {
-  if (reading_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));  // backpressure while we answer
-    reading_ = false;
-  }
-  set_phase(Phase::sending);
+bool HttpConnection::dispatch() {
+  phase_ = Phase::sending;  // the send timer is armed only if the answer has to wait
   server_.mutable_stats().requests++;
   const http::Message& request = parser_.message();
   RequestContext context;
   context.peer_address = peer_;
   if (tls_) {
     context.tls = true;
-    context.client_cert_cn = tls_->peer_common_name();
+    if (!cert_cn_known_) {
+      cert_cn_ = tls_->peer_common_name();  // fixed once the handshake is done
+      cert_cn_known_ = true;
+    }
+    context.client_cert_cn = cert_cn_;
   }
   HttpReply reply = server_.handler().handle(request, context);
-  respond(std::move(reply), request.method == "HEAD");
+  return respond(std::move(reply), request.method == "HEAD");
 }
 
 void HttpConnection::reject(int status, std::string_view message) {
   server_.mutable_stats().bad_requests++;
-  if (reading_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-    reading_ = false;
-  }
-  set_phase(Phase::sending);
+  phase_ = Phase::sending;
   HttpReply reply = HttpReply::text(status, message);
   reply.close_connection = true;
   respond(std::move(reply), false);
 }
 
-void HttpConnection::respond(HttpReply reply, bool head_request) {
+bool HttpConnection::respond(HttpReply reply, bool head_request) {
   const http::Message& request = parser_.message();
   keep_alive_ = request.keep_alive && !reply.close_connection && parser_.message_complete() &&
                 !server_.draining();
   auto w = http::HeadWriter::response(reply.status);
   for (const http::Header& h : reply.headers) w.add(h.name, h.value);
   w.add("Date", server_.date_header());
-  uint64_t length = reply.blob ? reply.blob_length
-                               : (reply.head_length ? *reply.head_length : reply.body.size());
+  uint64_t length =
+      reply.blob ? reply.blob_length : (reply.head_length ? *reply.head_length : reply.body.size());
   if (reply.status != 204 && reply.status != 304) w.add("Content-Length", length);
   if (!keep_alive_) {
     w.add("Connection", "close");
@@ -230,19 +268,34 @@ void HttpConnection::respond(HttpReply reply, bool head_request) {
   }
   out_head_ = std::move(w).finish();
   bufs_.clear();
-  bufs_.push_back(buf_of(out_head_));
-  if (!head_request && reply.status != 204 && reply.status != 304) {
-    out_body_ = std::move(reply.body);
-    if (!out_body_.empty()) bufs_.push_back(buf_of(out_body_));
-    if (reply.blob && reply.blob_length > 0) {
-      blob_ = std::move(reply.blob);
-      blob_pos_ = reply.blob_offset;
-      blob_end_ = reply.blob_offset + reply.blob_length;
-      send_next_window();  // the head goes out with the first window
-      return;
-    }
+  bool body = !head_request && reply.status != 204 && reply.status != 304;
+  if (body && reply.blob && reply.blob_length > 0) {
+    bufs_.push_back(buf_of(out_head_));
+    blob_ = std::move(reply.blob);
+    blob_pos_ = reply.blob_offset;
+    blob_end_ = reply.blob_offset + reply.blob_length;
+    wait_for_send();
+    send_next_window();  // the head goes out with the first window
+    return false;
   }
-  write(bufs_.data(), static_cast<unsigned>(bufs_.size()));
+  // A small body joins the head: one buffer, one write (and one TLS record).
+  if (body && reply.body.size() <= kJoinBodyBytes) {
+    out_head_.append(reply.body);
+  } else if (body) {
+    out_body_ = std::move(reply.body);
+  }
+  bufs_.push_back(buf_of(out_head_));
+  if (!out_body_.empty()) bufs_.push_back(buf_of(out_body_));
+  if (!write_now()) return false;
+  return finish_response();
+}
+
+void HttpConnection::wait_for_send() {
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));  // backpressure while we answer
+    reading_ = false;
+  }
+  set_phase(Phase::sending);
 }
 
 void HttpConnection::send_next_window() {
@@ -266,18 +319,58 @@ void HttpConnection::send_next_window() {
   write(bufs_.data(), static_cast<unsigned>(bufs_.size()));
 }
 
+bool HttpConnection::write_now() {
+  uv_stream_t* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (tls_) {
+    if (!encrypt(bufs_.data(), static_cast<unsigned>(bufs_.size()))) return false;
+    bufs_.clear();
+    bufs_.push_back(buf_of(tls_out_));
+  }
+  // Most answers fit the socket buffer: written here, no write request, no callback.
+  int n = uv_try_write(stream, bufs_.data(), static_cast<unsigned>(bufs_.size()));
+  size_t total = 0;
+  for (const uv_buf_t& b : bufs_) total += b.len;
+  if (n >= 0 && static_cast<size_t>(n) == total) {
+    bufs_.clear();
+    return true;
+  }
+  if (n < 0 && n != UV_EAGAIN) {
+    close();
+    return false;
+  }
+  // The rest goes out when the socket drains; stop reading until then.
+  size_t skip = n > 0 ? static_cast<size_t>(n) : 0;
+  size_t first = 0;
+  while (skip > 0 && skip >= bufs_[first].len) skip -= bufs_[first++].len;
+  bufs_.erase(bufs_.begin(), bufs_.begin() + static_cast<ptrdiff_t>(first));
+  bufs_.front().base += skip;
+  bufs_.front().len -= static_cast<unsigned>(skip);
+  wait_for_send();
+  write_req_.data = this;
+  if (uv_write(&write_req_, stream, bufs_.data(), static_cast<unsigned>(bufs_.size()),
+               &HttpConnection::on_write) != 0) {
+    close();
+  }
+  return false;
+}
+
+bool HttpConnection::encrypt(const uv_buf_t* bufs, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) {
+    auto plain =
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bufs[i].base), bufs[i].len);
+    if (!tls_->send(plain).ok()) {
+      close();
+      return false;
+    }
+  }
+  tls_out_ = tls_->take_output();
+  return true;
+}
+
 void HttpConnection::write(const uv_buf_t* bufs, unsigned n) {
   write_req_.data = this;
   if (tls_) {
-    for (unsigned i = 0; i < n; ++i) {
-      auto plain = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bufs[i].base),
-                                            bufs[i].len);
-      if (!tls_->send(plain).ok()) {
-        close();
-        return;
-      }
-    }
-    tls_out_ = tls_->take_output();
+    if (!encrypt(bufs, n)) return;
     uv_buf_t b = buf_of(tls_out_);
     if (uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1,
                  &HttpConnection::on_write) != 0) {
@@ -304,24 +397,28 @@ void HttpConnection::on_write(uv_write_t* req, int status) {
     c->send_next_window();
     return;
   }
-  c->finish_response();
+  if (!c->finish_response()) return;
+  // Requests that arrived while we were sending, then the socket again.
+  std::string input;
+  input.swap(c->pending_);
+  c->consume(input);
+  if (!c->closing_ && c->phase_ != Phase::sending && c->phase_ != Phase::lingering) {
+    c->start_reading();
+  }
 }
 
-void HttpConnection::finish_response() {
+bool HttpConnection::finish_response() {
   blob_.reset();  // ends the read transaction before we go back to the loop idle
   std::string().swap(tls_out_);
   std::string().swap(out_head_);
   std::string().swap(out_body_);
   if (!keep_alive_) {
     linger();
-    return;
+    return false;
   }
   parser_.next();
   set_phase(Phase::idle);
-  std::string input;
-  input.swap(pending_);
-  consume(input);
-  if (!closing_ && phase_ != Phase::sending && phase_ != Phase::lingering) start_reading();
+  return true;
 }
 
 void HttpConnection::linger() {

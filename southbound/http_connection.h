@@ -22,10 +22,14 @@ class HttpConnection {
   static HttpConnection* accept(HttpServer& server, uv_stream_t* listener);
   // Closes now, cancelling any write in flight. Idempotent.
   void close();
+  // Over a connection cap: answers 503 + Retry-After without reading the request, then
+  // closes (plain HTTP; a TLS connection is just closed).
+  void refuse();
   const std::string& peer() const { return peer_; }
   // A request is arriving or a response is being sent (for draining at shutdown).
   bool busy() const {
-    return !closing_ && (phase_ == Phase::head || phase_ == Phase::body || phase_ == Phase::sending);
+    return !closing_ &&
+           (phase_ == Phase::head || phase_ == Phase::body || phase_ == Phase::sending);
   }
   // Starts serving requests (after the server's caps have admitted the connection).
   void start_reading();
@@ -51,11 +55,18 @@ class HttpConnection {
 
   void consume(std::string_view data);
   void set_phase(Phase p);
-  void dispatch();
-  void respond(HttpReply reply, bool head_request);
+  // dispatch, respond, finish_response: true when the answer is completely written and
+  // the connection is ready for the next request at once; false when it is still being
+  // sent (reading stopped), lingering, or closing.
+  bool dispatch();
+  bool respond(HttpReply reply, bool head_request);
   void reject(int status, std::string_view message);
+  void wait_for_send();  // stop reading and arm the send timeout
   void send_next_window();
-  void finish_response();
+  bool finish_response();
+  // Writes bufs_ now if the socket takes it all; otherwise queues the rest.
+  bool write_now();
+  bool encrypt(const uv_buf_t* bufs, unsigned n);  // into tls_out_
   void write(const uv_buf_t* bufs, unsigned n);
   void linger();
   void flush_tls();
@@ -69,9 +80,11 @@ class HttpConnection {
   Phase phase_ = Phase::idle;
   std::string peer_;
   http::Parser parser_;
-  std::string pending_;  // pipelined bytes received while a response was in flight
+  std::string pending_;             // pipelined bytes received while a response was in flight
   std::unique_ptr<TlsStream> tls_;  // null for plain HTTP
-  std::string tls_out_;             // ciphertext of the response write in flight
+  std::string cert_cn_;             // the verified client certificate's CN, looked up once
+  bool cert_cn_known_ = false;
+  std::string tls_out_;  // ciphertext of the response write in flight
 
   // The response in flight.
   uv_write_t write_req_;

@@ -63,9 +63,9 @@ HttpServer::~HttpServer() = default;
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(uv_loop_t* loop,
                                                       const HttpServerOptions& options,
-                                                      RequestHandler& handler,
-                                                      const Clock& clock) {
-  return listen(std::unique_ptr<HttpServer>(new HttpServer(loop, options, nullptr, handler, clock)));
+                                                      RequestHandler& handler, const Clock& clock) {
+  return listen(
+      std::unique_ptr<HttpServer>(new HttpServer(loop, options, nullptr, handler, clock)));
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(uv_loop_t* loop,
@@ -106,9 +106,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::listen(std::unique_ptr<HttpServe
   sockaddr_storage bound{};
   int len = sizeof bound;
   uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&bound), &len);
-  server->port_ = ntohs(bound.ss_family == AF_INET
-                            ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                            : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  server->port_ =
+      ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   return server;
 }
 
@@ -121,14 +121,14 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) {
   ++from_peer;
   self->stats_.accepted++;
   self->stats_.open_connections = self->connections_.size();
-  // Over a cap: close at once. The client sees a reset and retries with backoff;
-  // answering 503 would first cost us a read of its request.
+  // Over a cap: a canned 503 + Retry-After without reading the request, then close, so
+  // the client backs off instead of seeing a bare reset.
   if (self->connections_.size() > self->options_.max_connections) {
     self->stats_.refused_global_cap++;
-    c->close();
+    c->refuse();
   } else if (from_peer > self->options_.max_connections_per_client) {
     self->stats_.refused_client_cap++;
-    c->close();
+    c->refuse();
   } else {
     c->start_reading();
   }

@@ -94,7 +94,7 @@ TEST_CASE("curl --limit-rate slow reader still gets every byte", "[system][http]
   CHECK(slurp(file) == f.bytes);
 }
 
-TEST_CASE("apt- and Mender-shaped resumes get 206; a stale If-Range gets 200 whole",
+TEST_CASE("apt- and Mender-shaped resumes get 206, a stale If-Range gets 200 whole",
           "[system][http]") {
   CurlFixture f;
   std::string lm = fleetgate::http::format_http_date(fleetgate::unix_seconds(f.gw.clock.now()));

@@ -29,7 +29,8 @@ TEST_CASE("an idle keep-alive connection is closed at the idle timeout", "[http_
   CHECK(gw.stop());
 }
 
-TEST_CASE("connections past the per-client cap are closed at once", "[http_server]") {
+TEST_CASE("connections past the per-client cap get 503 with Retry-After and are closed",
+          "[http_server]") {
   fleetgate::southbound::HttpServerOptions o;
   o.max_connections_per_client = 2;
   ServedGateway gw(o);
@@ -40,7 +41,31 @@ TEST_CASE("connections past the per-client cap are closed at once", "[http_serve
   CHECK(b.response().status == 200);
   Client c(gw.port());
   c.send(get("/healthz"));
-  CHECK(c.response().status == 0);
+  auto refused = c.response();
+  CHECK(refused.status == 503);
+  REQUIRE(refused.header("retry-after") != nullptr);
+  CHECK(*refused.header("retry-after") == "5");
+  CHECK(refused.body == "too many connections; retry\n");
   CHECK(c.closed_by_server());
+  // The admitted connections are unaffected.
+  a.send(get("/healthz"));
+  CHECK(a.response().status == 200);
+  CHECK(gw.stop());
+}
+
+TEST_CASE("connections past the global cap get 503 and are closed", "[http_server]") {
+  fleetgate::southbound::HttpServerOptions o;
+  o.max_connections = 1;
+  ServedGateway gw(o);
+  Client a(gw.port());
+  a.send(get("/healthz"));
+  CHECK(a.response().status == 200);
+  Client c(gw.port());
+  c.send(get("/healthz"));
+  CHECK(c.response().status == 503);
+  CHECK(c.closed_by_server());
+  uint64_t refused = 0;
+  gw.on_loop([&] { refused = gw.server->stats().refused_global_cap; });
+  CHECK(refused == 1);
   CHECK(gw.stop());
 }
