@@ -1,7 +1,12 @@
 #include "common/tls_stream.h"
 
+#include <openssl/base64.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
+
+#include "common/tls_context.h"
 
 namespace fleetgate {
 
@@ -15,10 +20,39 @@ std::string last_ssl_error() {
   return buf;
 }
 
+Result<std::string> pin_of(X509* cert) {
+  uint8_t* der = nullptr;
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (len <= 0) return make_error(Errc::network, "tls_pin", "cannot encode the peer's public key");
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256(der, static_cast<size_t>(len), digest);
+  OPENSSL_free(der);
+  std::string b64(4 * ((sizeof digest + 2) / 3) + 1, '\0');
+  size_t n = EVP_EncodeBlock(reinterpret_cast<uint8_t*>(b64.data()), digest, sizeof digest);
+  b64.resize(n);
+  return "sha256//" + b64;
+}
+
 }  // namespace
 
+Status check_spki_pin_syntax(std::string_view pin) {
+  if (pin.rfind("sha256//", 0) != 0 || pin.size() != 8 + 44) {
+    return make_error(Errc::config, "spki_pin",
+                      "pin '" + std::string(pin) + "' is not sha256//<base64 of 32 bytes>");
+  }
+  return ok_status();
+}
+
+Result<std::string> spki_pin_of_pem(std::string_view pem) {
+  bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  bssl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return make_error(Errc::invalid_argument, "pem", "not a PEM certificate");
+  return pin_of(cert.get());
+}
+
 Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
-                                                     std::string_view server_name) {
+                                                     std::string_view peer_host,
+                                                     std::vector<std::string> spki_pins) {
   bssl::UniquePtr<SSL> ssl(SSL_new(ctx));
   if (!ssl) return make_error(Errc::internal, "SSL_new", last_ssl_error());
   BIO* in = BIO_new(BIO_s_mem());
@@ -33,14 +67,13 @@ Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
     SSL_set_accept_state(ssl.get());
   } else {
     SSL_set_connect_state(ssl.get());
-    if (!server_name.empty()) {
-      std::string sni(server_name);
-      SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
-    }
+    if (!peer_host.empty()) FG_TRY(TlsContext::set_peer_hostname(ssl.get(), peer_host));
   }
   std::unique_ptr<TlsStream> s(new TlsStream(std::move(ssl)));
   s->in_ = in;
   s->out_ = out;
+  s->peer_host_ = std::string(peer_host);
+  s->spki_pins_ = std::move(spki_pins);
   return s;
 }
 
@@ -54,12 +87,33 @@ Status TlsStream::drive_handshake() {
   if (handshake_done_) return ok_status();
   int rc = SSL_do_handshake(ssl_.get());
   if (rc == 1) {
+    FG_TRY(check_pins());
     handshake_done_ = true;
     return ok_status();
   }
   int err = SSL_get_error(ssl_.get(), rc);
   if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return ok_status();
+  const long verify = SSL_get_verify_result(ssl_.get());
+  if (verify != X509_V_OK) {
+    ERR_clear_error();
+    return make_error(Errc::network, "tls_verify",
+                      "TLS certificate of '" + peer_host_ + "' refused: " +
+                          X509_verify_cert_error_string(verify));
+  }
   return tls_error("TLS handshake failed");
+}
+
+Status TlsStream::check_pins() const {
+  if (spki_pins_.empty()) return ok_status();
+  bssl::UniquePtr<X509> leaf(SSL_get_peer_certificate(ssl_.get()));
+  if (!leaf) return make_error(Errc::network, "tls_pin", "peer sent no certificate");
+  FG_ASSIGN_OR_RETURN(std::string pin, pin_of(leaf.get()));
+  for (const std::string& want : spki_pins_) {
+    if (want == pin) return ok_status();
+  }
+  return make_error(Errc::network, "tls_pin",
+                    "TLS public key of '" + peer_host_ + "' (" + pin +
+                        ") matches no configured pin");
 }
 
 Status TlsStream::receive(std::string_view ciphertext, const PlaintextSink& sink) {

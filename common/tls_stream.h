@@ -2,8 +2,16 @@
 // the socket goes in, plaintext comes out to a callback; plaintext to send goes in,
 // ciphertext to write comes out. No socket calls here, so the libuv owner decides when
 // to read and write (and stops reading for backpressure as it would without TLS).
-// Server side now; the client side (northbound's HTTPS client) uses Role::client and SNI.
-// Contexts come from common/tls_context.h (TlsContext::server / ::client).
+// One engine for both roles: the device-facing server (southbound) and the HTTPS client
+// to the origin (northbound). Contexts come from common/tls_context.h (TlsContext::server
+// / ::client).
+//
+// Client role: the peer's chain is verified by the context; the leaf must also name
+// `peer_host` (a DNS name, also sent as SNI, or an IP literal). Optional SPKI pins
+// ("sha256//<base64>" of the leaf's SubjectPublicKeyInfo, as curl's --pinnedpubkey) are
+// checked once the handshake is done, after the chain, so a pin never replaces
+// verification. Failures are Errc::network with detail "tls_verify" (the chain or the
+// name was refused), "tls_pin" or "tls".
 #pragma once
 
 #include <openssl/is_boringssl.h>  // fails to compile if the include path finds OpenSSL
@@ -15,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -25,10 +34,11 @@ class TlsStream {
   enum class Role { server, client };
   using PlaintextSink = std::function<void(std::string_view)>;
 
-  // `ctx` (TlsContext::raw()) must outlive the stream. `server_name` is the SNI a client
-  // sends; hostname verification is set with TlsContext::set_peer_hostname on ssl().
+  // `ctx` (TlsContext::raw()) must outlive the stream. `peer_host` (client role only) is
+  // what the server's certificate must name; `spki_pins` empty means no pinning.
   static Result<std::unique_ptr<TlsStream>> create(SSL_CTX* ctx, Role role,
-                                                   std::string_view server_name = {});
+                                                   std::string_view peer_host = {},
+                                                   std::vector<std::string> spki_pins = {});
 
   // Starts the handshake (a client's first flight lands in the output).
   Status start();
@@ -54,13 +64,21 @@ class TlsStream {
  private:
   explicit TlsStream(bssl::UniquePtr<SSL> ssl) : ssl_(std::move(ssl)) {}
   Status drive_handshake();
+  Status check_pins() const;
   Error tls_error(std::string_view what) const;
 
   bssl::UniquePtr<SSL> ssl_;
   BIO* in_ = nullptr;   // owned by ssl_
   BIO* out_ = nullptr;  // owned by ssl_
+  std::string peer_host_;
+  std::vector<std::string> spki_pins_;
   bool handshake_done_ = false;
   bool peer_closed_ = false;
 };
+
+// The pin string of a PEM certificate's public key, "sha256//<base64>".
+Result<std::string> spki_pin_of_pem(std::string_view pem);
+// Errc::config unless `pin` has the form "sha256//<base64 of 32 bytes>".
+Status check_spki_pin_syntax(std::string_view pin);
 
 }  // namespace fleetgate

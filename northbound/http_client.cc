@@ -201,7 +201,8 @@ void HttpClient::on_connected(Status status) {
                                      [this](Status s) { on_end(std::move(s)); });
   if (!reading.ok()) return fail(reading.take_error());
   if (origin_.scheme == "https") {
-    auto session = tls::ClientSession::create(options_.tls, origin_.host);
+    auto session = TlsStream::create(options_.tls->context().raw(), TlsStream::Role::client,
+                                     origin_.host, options_.tls->pins());
     if (!session.ok()) return fail(session.take_error());
     tls_ = std::move(session).value();
     Status started = tls_->start();
@@ -216,7 +217,8 @@ void HttpClient::on_connected(Status status) {
 
 Status HttpClient::write_out(std::string_view plain) {
   if (!tls_) return conn_->write(std::string(plain));
-  FG_TRY(tls_->send(plain));
+  FG_TRY(tls_->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(plain.data()),
+                                             plain.size())));
   std::string out = tls_->take_output();
   if (out.empty()) return ok_status();
   return conn_->write(std::move(out));
@@ -279,12 +281,12 @@ void HttpClient::on_data(std::string_view data) {
   throttle(data.size());
   if (!tls_) return feed(data);
   std::string plain;
-  const bool was_established = tls_->established();
-  Status s = tls_->receive(data, plain);
+  const bool was_established = tls_->handshake_done();
+  Status s = tls_->receive(data, [&plain](std::string_view p) { plain.append(p); });
   std::string out = tls_->take_output();
   if (!out.empty() && conn_) (void)conn_->write(std::move(out));
   if (!s.ok()) return fail(s.take_error());
-  if (!was_established && tls_->established()) {
+  if (!was_established && tls_->handshake_done()) {
     conn_ready_ = true;
     if (busy()) send_request();
   }

@@ -1,5 +1,5 @@
 // An HTTP/1.1 client for one origin (scheme, host, port) on a libuv loop: plain TCP or
-// TLS (common/tls_client.h), responses parsed by the strict llhttp wrapper
+// TLS (common/tls_stream.h, configured by common/tls_client.h), responses parsed by the strict llhttp wrapper
 // (common/http_parser.h), one request at a time over a kept-alive connection.
 //
 // Glossary:
@@ -28,6 +28,7 @@
 #include "common/http_message.h"
 #include "common/result.h"
 #include "common/tls_client.h"
+#include "common/tls_stream.h"
 #include "common/token_bucket.h"
 #include "common/uv.h"
 
@@ -108,7 +109,7 @@ class HttpClient {
 
   // The connection (may outlive an exchange when kept alive).
   std::unique_ptr<uv::TcpConnection> conn_;
-  std::unique_ptr<tls::ClientSession> tls_;
+  std::unique_ptr<TlsStream> tls_;
   bool conn_ready_ = false;          // TCP connected and, for https, handshake done
   std::shared_ptr<bool> resolving_;  // set to false to ignore a pending resolution
 

@@ -23,13 +23,17 @@ constexpr char kPlan[] = R"({"site": "plant-7", "version": 1, "deployments": [
   {"id": "fw-7", "target": "fw/line3.bin", "select": {"group": "line-3"}},
   {"id": "fw-any", "target": "fw/all.bin", "action": "download-only"}]})";
 
+void publish_plan_with_two_firmwares(SyncFixture& f) {
+  REQUIRE(f.repo->add_target("fw/line3.bin", "firmware for line 3").ok());
+  REQUIRE(f.repo->add_target("fw/all.bin", "firmware for the rest").ok());
+  REQUIRE(f.repo->add_plan(kPlan).ok());
+}
+
 }  // namespace
 
 TEST_CASE("next names the first matching deployment's cached target") {
   SyncFixture f;
-  REQUIRE(f.repo->add_target("fw/line3.bin", "firmware for line 3").ok());
-  REQUIRE(f.repo->add_target("fw/all.bin", "firmware for the rest").ok());
-  REQUIRE(f.repo->add_plan(kPlan).ok());
+  publish_plan_with_two_firmwares(f);
   REQUIRE(f.sync().ok());
 
   gateway::PlanOracle oracle(*f.store, f.site);
@@ -68,9 +72,7 @@ TEST_CASE("without a plan nothing is offered and nothing is readable") {
 
 TEST_CASE("a deployment whose target is not cached yet says come back later") {
   SyncFixture f;
-  REQUIRE(f.repo->add_target("fw/line3.bin", "firmware for line 3").ok());
-  REQUIRE(f.repo->add_target("fw/all.bin", "firmware for the rest").ok());
-  REQUIRE(f.repo->add_plan(kPlan).ok());
+  publish_plan_with_two_firmwares(f);
   REQUIRE(f.sync().ok());
   gateway::PlanOracle oracle(*f.store, f.site);
   REQUIRE(oracle.refresh().ok());
@@ -84,9 +86,7 @@ TEST_CASE("a deployment whose target is not cached yet says come back later") {
 
 TEST_CASE("sync fetches deployment targets that the plan does not prefetch") {
   SyncFixture f;
-  REQUIRE(f.repo->add_target("fw/line3.bin", "firmware for line 3").ok());
-  REQUIRE(f.repo->add_target("fw/all.bin", "firmware for the rest").ok());
-  REQUIRE(f.repo->add_plan(kPlan).ok());
+  publish_plan_with_two_firmwares(f);
   auto outcome = f.sync();
   REQUIRE(outcome.ok());
   CHECK(outcome->fetched == 2);

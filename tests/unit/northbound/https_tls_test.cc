@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/tls_stream.h"
 #include "tests/unit/northbound/https_fixture.h"
 
 using namespace fleetgate;
@@ -90,9 +91,9 @@ TEST_CASE("https origin refuses a certificate for another host name", "[https_or
 TEST_CASE("https origin checks SPKI pins", "[https_origin][tls]") {
   Pki p;
   OriginSite site(NginxTls{p.pki.server_cert, p.pki.server_key, ""});
-  auto pin = tls::spki_pin_of_pem(read(p.pki.server_cert));
+  auto pin = spki_pin_of_pem(read(p.pki.server_cert));
   REQUIRE(pin.ok());
-  auto other = tls::spki_pin_of_pem(read(p.pki.wrong_host_cert));
+  auto other = spki_pin_of_pem(read(p.pki.wrong_host_cert));
   REQUIRE(other.ok());
 
   auto good = trusting(p.pki);
