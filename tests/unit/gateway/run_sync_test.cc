@@ -16,7 +16,7 @@
 
 #include "common/clock.h"
 #include "common/digest.h"
-#include "common/tls_client.h"
+#include "common/tls_stream.h"
 #include "gateway/repo_publisher.h"
 #include "tests/support/nginx_origin.h"
 #include "tests/unit/gateway/child_process.h"
@@ -254,7 +254,7 @@ namespace fleetgate::testing {
 
 TEST_CASE("run syncs over mTLS with a pinned origin and takes nudges from the cloud certificate") {
   DaemonSite site(64 * 1024, /*origin_mtls=*/true);
-  auto pin = tls::spki_pin_of_pem(slurp_file(site.pki.server_cert));
+  auto pin = spki_pin_of_pem(slurp_file(site.pki.server_cert));
   REQUIRE(pin.ok());
   const PkiPaths& k = site.pki;
   site.write_config("client_cert = \"" + k.client_cert + "\"\nclient_key = \"" + k.client_key +
