@@ -42,6 +42,7 @@ TEST_CASE("SIGKILL mid-download, restart: resume from the committed chunks",
     cache::StoreOptions so;
     so.dir = state.path() + "/cache";
     so.quota_bytes = 256ull << 20;
+    so.commit_bytes = cache::kChunkSize;  // every chunk durable as it arrives: the bound below
     so.clock = &clock;
     auto store = cache::open_lmdb_store(so);
     if (!store.ok()) ::_exit(2);
@@ -77,6 +78,7 @@ TEST_CASE("SIGKILL mid-download, restart: resume from the committed chunks",
   cache::StoreOptions so;
   so.dir = state.path() + "/cache";
   so.quota_bytes = 256ull << 20;
+  so.commit_bytes = cache::kChunkSize;
   so.clock = &clock;
   auto store = cache::open_lmdb_store(so);
   REQUIRE(store.ok());
@@ -97,7 +99,8 @@ TEST_CASE("SIGKILL mid-download, restart: resume from the committed chunks",
   // The restart fetched exactly what was not durable.
   CHECK(origin->counters().body_bytes == kSize - durable);
   // Everything fetched before the kill beyond the durable point was lost: at most one
-  // chunk being filled plus what was in flight (socket buffers, the proxy's buffer).
+  // commit batch being filled (here one chunk; the daemon's default batch is 16 MiB, see
+  // StoreOptions::commit_bytes) plus what was in flight (socket buffers, the proxy's).
   const uint64_t refetched = before_restart > durable ? before_restart - durable : 0;
   INFO("re-fetched " << refetched << " bytes");
   CHECK(refetched <= cache::kChunkSize + (1ull << 20));
