@@ -40,7 +40,8 @@ NudgeAnswer NudgeEndpoint::handle(const http::Message& request, bool client_veri
                             presented.bytes.size()) == 0;
     if (!allowed) {
       kLog.warn("nudge refused: wrong bearer token");
-      return {403, "", "forbidden\n"};
+      // RFC 6750 section 3.1: an invalid token is a 401 with error="invalid_token".
+      return {401, "Bearer realm=\"fleetgate\", error=\"invalid_token\"", "invalid token\n"};
     }
   }
   if (!allowed)

@@ -166,7 +166,7 @@ TEST_CASE(
   // (poll_interval is 1h, so nothing else would).
   const std::string nudge = base + "/v1/sync/nudge";
   CHECK(status_of(curl({"-X", "POST", nudge})) == "401");
-  CHECK(status_of(curl({"-X", "POST", "-H", "Authorization: Bearer wrong", nudge})) == "403");
+  CHECK(status_of(curl({"-X", "POST", "-H", "Authorization: Bearer wrong", nudge})) == "401");
   CHECK(cycles(base, "ok") == 1);
   const std::string right = std::string("Authorization: Bearer ") + kNudgeToken;
   CHECK(status_of(curl({"-X", "POST", "-H", right, nudge})) == "202");
