@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/poll.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -58,22 +59,16 @@ class ChildProcess {
 
   // The exit status (or 128+signal), or nothing if still running at the deadline.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!poll_exit() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval
-    }
+    poll_until([this] { return poll_exit(); }, timeout);
     return exit_code_;
   }
 
   // Polls stderr (or stdout) until it contains `text` or the deadline passes.
   bool wait_for(const std::string& text, std::chrono::milliseconds timeout, bool in_stderr = true) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if ((in_stderr ? err() : out()).find(text) != std::string::npos) return true;
-      if (!running() && (in_stderr ? err() : out()).find(text) == std::string::npos) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval
-    }
-    return false;
+    auto seen = [&] { return (in_stderr ? err() : out()).find(text) != std::string::npos; };
+    // Stops early when the process is gone without having said it.
+    poll_until([&] { return seen() || !running(); }, timeout);
+    return seen();
   }
 
   std::string out() const { return read(out_path_); }

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/digest.h"
 #include "common/tls_stream.h"
+#include "tests/support/poll.h"
 #include "gateway/repo_publisher.h"
 #include "tests/support/nginx_origin.h"
 #include "tests/unit/gateway/child_process.h"
@@ -123,15 +124,8 @@ double metric(const std::string& base, const std::string& series) {
   return -1;
 }
 
-// Polls `fn` until true or the deadline passes (no fixed sleeps).
-bool eventually(const std::function<bool()>& fn, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(50ms);  // poll interval
-  }
-  return fn();
-}
+// Each check runs curl: poll no faster than this.
+constexpr auto kPoll = 50ms;
 
 double cycles(const std::string& base, const char* result) {
   return metric(base, std::string("fleetgate_sync_cycles_total{result=\"") + result + "\"}");
@@ -170,20 +164,20 @@ TEST_CASE(
   CHECK(cycles(base, "ok") == 1);
   const std::string right = std::string("Authorization: Bearer ") + kNudgeToken;
   CHECK(status_of(curl({"-X", "POST", "-H", right, nudge})) == "202");
-  CHECK(eventually([&] { return cycles(base, "ok") == 2; }, 10s));
+  CHECK(poll_until([&] { return cycles(base, "ok") == 2; }, 10s, kPoll));
   // The idle cycle cost a conditional GET of timestamp.json, answered 304.
   CHECK(metric(base, "fleetgate_origin_not_modified_total") >= 1);
 
   // Origin down: devices still get the cached blob; the WAN state goes offline after a few
   // failed cycles (nudged, so the test need not wait for the backoff).
   site.nginx->stop();
-  CHECK(eventually(
+  CHECK(poll_until(
       [&] {
         if (metric(base, "fleetgate_wan_state") == 2) return true;
         if (metric(base, "fleetgate_sync_running") == 0) curl({"-X", "POST", "-H", right, nudge});
         return false;
       },
-      20s));
+      20s, kPoll));
   CHECK(cycles(base, "unreachable") >= 1);
   auto offline_get =
       run_to_end({"/usr/bin/curl", "-s", "-f", "-H", auth, "-o", out.path() + "/b", blob});
@@ -194,7 +188,7 @@ TEST_CASE(
   // Origin back: the next (backed-off) cycle succeeds with no nudge.
   REQUIRE(site.nginx->restart().ok());
   const double ok_before = cycles(base, "ok");
-  CHECK(eventually([&] { return cycles(base, "ok") > ok_before; }, 15s));
+  CHECK(poll_until([&] { return cycles(base, "ok") > ok_before; }, 15s, kPoll));
   CHECK(metric(base, "fleetgate_wan_state") == 0);
 
   p.signal(SIGTERM);
@@ -211,7 +205,7 @@ TEST_CASE("SIGTERM during a large download exits within shutdown_grace and the r
     REQUIRE(p.wait_for("gateway started", 20s));
     const std::string cache = site.tmp.path() + "/state/cache/data.mdb";
     // Wait until a good part is committed (the LMDB file grows with the chunks).
-    REQUIRE(eventually(
+    REQUIRE(poll_until(
         [&] {
           struct stat st;  // blocks, not the size: the map file may be sparse
           return ::stat(cache.c_str(), &st) == 0 &&
@@ -280,7 +274,7 @@ TEST_CASE("run syncs over mTLS with a pinned origin and takes nudges from the cl
   // With the cloud's certificate: accepted, and a cycle runs at once.
   CHECK(status_of(curl({"--cacert", k.ca_cert, "--cert", k.client_cert, "--key", k.client_key, "-X",
                         "POST", nudge})) == "202");
-  CHECK(eventually([&] { return cycles(base, "ok") == 2; }, 10s));
+  CHECK(poll_until([&] { return cycles(base, "ok") == 2; }, 10s, kPoll));
   p.signal(SIGTERM);
   CHECK(p.wait_exit(10s).value_or(-1) == 0);
 }

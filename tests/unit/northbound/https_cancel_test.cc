@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "tests/support/poll.h"
 #include "tests/unit/northbound/https_fixture.h"
 
 using namespace fleetgate;
@@ -26,17 +27,10 @@ TEST_CASE("cancel from another thread ends a throttled fetch quickly", "[https_o
     });
     finished = true;
   });
-  auto poll = [](const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval
-    }
-    return done();
-  };
-  REQUIRE(poll([&] { return got.load() > 0; }, std::chrono::seconds(10)));
+  REQUIRE(poll_until([&] { return got.load() > 0; }, std::chrono::seconds(10)));
   const auto t0 = std::chrono::steady_clock::now();
   origin->cancel();
-  const bool ended = poll([&] { return finished.load(); }, std::chrono::seconds(5));
+  const bool ended = poll_until([&] { return finished.load(); }, std::chrono::seconds(5));
   const auto took = std::chrono::steady_clock::now() - t0;
   worker.join();
   REQUIRE(ended);
