@@ -15,28 +15,13 @@
 #include "common/socket_address.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/nginx_origin.h"
+#include "tests/support/cli_run.h"
 
 using namespace fleetgate;
 using namespace fleetgate::testing;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-Run fleetgate_cli(const std::string& args) {
-  Run r;
-  FILE* p = ::popen((std::string(FG_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 constexpr uint64_t kTargetBytes = 3 << 20;
 
@@ -62,7 +47,7 @@ struct HttpsSite {
          {"repo init " + repo,
           "repo add " + repo + " " + tmp.path() + "/fw.bin --name fw/sensor.bin",
           "repo plan " + repo + " " + tmp.path() + "/plan.json"}) {
-      Run r = fleetgate_cli(cmd);
+      CliRun r = run_fleetgate(cmd);
       INFO(cmd << ": " << r.output);
       REQUIRE(r.status == 0);
     }
@@ -91,7 +76,7 @@ struct HttpsSite {
 TEST_CASE("sync --once over HTTPS from nginx caches the plan's targets and a rerun fetches none",
           "[system][https]") {
   HttpsSite s;
-  Run first = fleetgate_cli("sync -c " + s.config + " --once");
+  CliRun first = run_fleetgate("sync -c " + s.config + " --once");
   INFO(first.output);
   REQUIRE(first.status == 0);
   CHECK_THAT(first.output, Catch::Contains("plan plant-7 version 1 (new), 1 fetched, 1 pinned"));
@@ -99,18 +84,18 @@ TEST_CASE("sync --once over HTTPS from nginx caches the plan's targets and a rer
   CHECK(first_bytes >= kTargetBytes);
   CHECK(first_bytes < kTargetBytes + kTargetBytes / 10);
 
-  Run ls = fleetgate_cli("cache -c " + s.config + " ls");
+  CliRun ls = run_fleetgate("cache -c " + s.config + " ls");
   INFO(ls.output);
   CHECK(ls.status == 0);
   CHECK_THAT(ls.output, Catch::Contains(s.target_sha));
   CHECK_THAT(ls.output, Catch::Contains("plan:plant-7"));
   CHECK_THAT(ls.output, Catch::Contains("fw/sensor.bin"));
-  Run verify = fleetgate_cli("cache -c " + s.config + " verify " + s.target_sha);
+  CliRun verify = run_fleetgate("cache -c " + s.config + " verify " + s.target_sha);
   INFO(verify.output);
   CHECK(verify.status == 0);
 
   s.proxy->reset_counters();
-  Run second = fleetgate_cli("sync -c " + s.config + " --once");
+  CliRun second = run_fleetgate("sync -c " + s.config + " --once");
   INFO(second.output);
   CHECK(second.status == 0);
   CHECK_THAT(second.output, Catch::Contains("0 fetched, 1 pinned"));
@@ -122,10 +107,10 @@ TEST_CASE("sync --once over HTTPS from nginx caches the plan's targets and a rer
 TEST_CASE("sync --once refuses nginx's certificate without the test CA", "[system][https]") {
   HttpsSite s;
   s.write_config("");  // the system CA bundle, which never signed the test CA's server
-  Run r = fleetgate_cli("sync -c " + s.config + " --once");
+  CliRun r = run_fleetgate("sync -c " + s.config + " --once");
   INFO(r.output);
   CHECK(r.status == 75);
   CHECK_THAT(r.output, Catch::Contains("certificate"));
-  Run ls = fleetgate_cli("cache -c " + s.config + " ls");
+  CliRun ls = run_fleetgate("cache -c " + s.config + " ls");
   CHECK_THAT(ls.output, Catch::Contains("0 artifacts"));
 }

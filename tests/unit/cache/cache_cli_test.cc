@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "cache/store_testing.h"
+#include "tests/support/cli_run.h"
 #include "tests/unit/cache/store_fixture.h"
 
 namespace fleetgate::cache {
@@ -15,24 +16,9 @@ namespace {
 using testing::digest_of;
 using testing::random_bytes;
 using fleetgate::testing::TempDir;
+using fleetgate::testing::CliRun;
+using fleetgate::testing::run_fleetgate;
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Run fleetgate(const std::string& args) {
-  std::string cmd = std::string(FG_BINARY) + " cache " + args + " 2>&1";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -52,26 +38,26 @@ TEST_CASE("cli: import, ls, export round trip", "[cache][cli]") {
   const std::string hex = digest_of(bytes).hex();
   write_file(dir.path() + "/a.bin", bytes);
 
-  Run imp = fleetgate(sd + " import " + dir.path() + "/a.bin --sha256 " + hex + " --name fw/a.bin");
+  CliRun imp = run_fleetgate("cache " + sd + " import " + dir.path() + "/a.bin --sha256 " + hex + " --name fw/a.bin");
   INFO(imp.output);
-  REQUIRE(imp.exit_code == 0);
+  REQUIRE(imp.status == 0);
 
-  Run ls = fleetgate(sd + " ls");
+  CliRun ls = run_fleetgate("cache " + sd + " ls");
   INFO(ls.output);
-  REQUIRE(ls.exit_code == 0);
+  REQUIRE(ls.status == 0);
   CHECK_THAT(ls.output, Catch::Contains(hex) && Catch::Contains("ready") &&
                             Catch::Contains("fw/a.bin") &&
                             Catch::Contains(std::to_string(bytes.size())));
 
-  Run exp = fleetgate(sd + " export " + hex + " " + dir.path() + "/out.bin");
+  CliRun exp = run_fleetgate("cache " + sd + " export " + hex + " " + dir.path() + "/out.bin");
   INFO(exp.output);
-  REQUIRE(exp.exit_code == 0);
+  REQUIRE(exp.status == 0);
   CHECK(read_file(dir.path() + "/out.bin") == bytes);
 
   // Importing it again is fine and adds the name.
-  Run again = fleetgate(sd + " import " + dir.path() + "/a.bin --sha256 " + hex + " --name b.bin");
-  CHECK(again.exit_code == 0);
-  CHECK_THAT(fleetgate(sd + " ls").output, Catch::Contains("fw/a.bin,b.bin"));
+  CliRun again = run_fleetgate("cache " + sd + " import " + dir.path() + "/a.bin --sha256 " + hex + " --name b.bin");
+  CHECK(again.status == 0);
+  CHECK_THAT(run_fleetgate("cache " + sd + " ls").output, Catch::Contains("fw/a.bin,b.bin"));
 }
 
 TEST_CASE("cli: import refuses a file whose SHA-256 differs", "[cache][cli]") {
@@ -80,10 +66,10 @@ TEST_CASE("cli: import refuses a file whose SHA-256 differs", "[cache][cli]") {
   auto bytes = random_bytes(1000, 101);
   write_file(dir.path() + "/a.bin", bytes);
   const std::string other = digest_of(random_bytes(5, 102)).hex();
-  Run imp = fleetgate(sd + " import " + dir.path() + "/a.bin --sha256 " + other);
-  CHECK(imp.exit_code == 1);
+  CliRun imp = run_fleetgate("cache " + sd + " import " + dir.path() + "/a.bin --sha256 " + other);
+  CHECK(imp.status == 1);
   CHECK_THAT(imp.output, Catch::Contains("expected " + other));
-  Run ls = fleetgate(sd + " ls");
+  CliRun ls = run_fleetgate("cache " + sd + " ls");
   CHECK_THAT(ls.output, !Catch::Contains(other) && Catch::Contains("0 artifacts"));
 }
 
@@ -94,13 +80,13 @@ TEST_CASE("cli: verify exits 1 naming the corrupt artifact", "[cache][cli][integ
   auto bad = random_bytes(2 * kChunkSize + 1, 104);
   write_file(dir.path() + "/good.bin", good);
   write_file(dir.path() + "/bad.bin", bad);
-  REQUIRE(fleetgate(sd + " import " + dir.path() + "/good.bin --sha256 " + digest_of(good).hex())
-              .exit_code == 0);
-  REQUIRE(fleetgate(sd + " import " + dir.path() + "/bad.bin --name fw/bad.bin --sha256 " +
+  REQUIRE(run_fleetgate("cache " + sd + " import " + dir.path() + "/good.bin --sha256 " + digest_of(good).hex())
+              .status == 0);
+  REQUIRE(run_fleetgate("cache " + sd + " import " + dir.path() + "/bad.bin --name fw/bad.bin --sha256 " +
                     digest_of(bad).hex())
-              .exit_code == 0);
-  Run clean = fleetgate(sd + " verify");
-  CHECK(clean.exit_code == 0);
+              .status == 0);
+  CliRun clean = run_fleetgate("cache " + sd + " verify");
+  CHECK(clean.status == 0);
   {
     ManualClock clock;
     StoreOptions o;
@@ -110,18 +96,18 @@ TEST_CASE("cli: verify exits 1 naming the corrupt artifact", "[cache][cli][integ
     REQUIRE(store.ok());
     REQUIRE(corrupt_chunk_for_test(**store, digest_of(bad), 1, 99).ok());
   }
-  CHECK(fleetgate(sd + " verify " + digest_of(good).hex()).exit_code == 0);
-  Run v = fleetgate(sd + " verify");
+  CHECK(run_fleetgate("cache " + sd + " verify " + digest_of(good).hex()).status == 0);
+  CliRun v = run_fleetgate("cache " + sd + " verify");
   INFO(v.output);
-  CHECK(v.exit_code == 1);
+  CHECK(v.status == 1);
   CHECK_THAT(v.output, Catch::Contains("corrupt: " + digest_of(bad).hex()) &&
                            Catch::Contains("fw/bad.bin") &&
                            !Catch::Contains("corrupt: " + digest_of(good).hex()));
-  CHECK_THAT(fleetgate(sd + " ls").output, Catch::Contains("quarantined"));
-  CHECK(fleetgate(sd + " export " + digest_of(bad).hex() + " " + dir.path() + "/x").exit_code == 1);
-  Run gc = fleetgate(sd + " gc");
-  CHECK(gc.exit_code == 0);
-  CHECK(fleetgate(sd + " verify").exit_code == 0);
+  CHECK_THAT(run_fleetgate("cache " + sd + " ls").output, Catch::Contains("quarantined"));
+  CHECK(run_fleetgate("cache " + sd + " export " + digest_of(bad).hex() + " " + dir.path() + "/x").status == 1);
+  CliRun gc = run_fleetgate("cache " + sd + " gc");
+  CHECK(gc.status == 0);
+  CHECK(run_fleetgate("cache " + sd + " verify").status == 0);
 }
 
 TEST_CASE("cli: -c FILE takes the store and quota from the configuration", "[cache][cli]") {
@@ -135,36 +121,36 @@ TEST_CASE("cli: -c FILE takes the store and quota from the configuration", "[cac
   auto big = random_bytes(2 * kChunkSize, 106);
   write_file(dir.path() + "/small.bin", small);
   write_file(dir.path() + "/big.bin", big);
-  CHECK(fleetgate(cfg + " import " + dir.path() + "/small.bin --sha256 " + digest_of(small).hex())
-            .exit_code == 0);
-  CHECK_THAT(fleetgate(cfg + " ls").output,
+  CHECK(run_fleetgate("cache " + cfg + " import " + dir.path() + "/small.bin --sha256 " + digest_of(small).hex())
+            .status == 0);
+  CHECK_THAT(run_fleetgate("cache " + cfg + " ls").output,
              Catch::Contains(digest_of(small).hex()) && Catch::Contains("of 1MiB quota"));
   // The same store seen through --state-dir: it lives in <state_dir>/cache.
-  CHECK_THAT(fleetgate("--state-dir " + dir.path() + "/state ls").output,
+  CHECK_THAT(run_fleetgate("cache --state-dir " + dir.path() + "/state ls").output,
              Catch::Contains(digest_of(small).hex()));
   // 512 KiB more still fits under the 1 MiB quota; 1.25 MiB never can.
-  CHECK(fleetgate(cfg + " import " + dir.path() + "/big.bin --sha256 " + digest_of(big).hex())
-            .exit_code == 0);
+  CHECK(run_fleetgate("cache " + cfg + " import " + dir.path() + "/big.bin --sha256 " + digest_of(big).hex())
+            .status == 0);
   auto huge = random_bytes(5 * kChunkSize, 107);
   write_file(dir.path() + "/huge.bin", huge);
-  Run full =
-      fleetgate(cfg + " import " + dir.path() + "/huge.bin --sha256 " + digest_of(huge).hex());
-  CHECK(full.exit_code == 1);
+  CliRun full =
+      run_fleetgate("cache " + cfg + " import " + dir.path() + "/huge.bin --sha256 " + digest_of(huge).hex());
+  CHECK(full.status == 1);
   CHECK_THAT(full.output, Catch::Contains("cache full"));
-  Run bad = fleetgate("-c " + dir.path() + "/missing.toml ls");
-  CHECK(bad.exit_code != 0);
+  CliRun bad = run_fleetgate("cache -c " + dir.path() + "/missing.toml ls");
+  CHECK(bad.status != 0);
   CHECK_THAT(bad.output, Catch::Contains("missing.toml"));
 }
 
 TEST_CASE("cli: usage errors exit 2", "[cache][cli]") {
   TempDir dir;
-  CHECK(fleetgate("").exit_code == 2);
-  CHECK(fleetgate("ls").exit_code == 2);  // no store given
-  CHECK(fleetgate("--state-dir " + dir.path() + " frobnicate").exit_code == 2);
-  CHECK(fleetgate("--state-dir " + dir.path() + " export nothex " + dir.path() + "/x").exit_code ==
+  CHECK(run_fleetgate("cache ").status == 2);
+  CHECK(run_fleetgate("cache ls").status == 2);  // no store given
+  CHECK(run_fleetgate("cache --state-dir " + dir.path() + " frobnicate").status == 2);
+  CHECK(run_fleetgate("cache --state-dir " + dir.path() + " export nothex " + dir.path() + "/x").status ==
         2);
-  CHECK(fleetgate("--state-dir " + dir.path() + " import " + dir.path() + "/x").exit_code == 2);
-  CHECK(fleetgate("--help").exit_code == 0);
+  CHECK(run_fleetgate("cache --state-dir " + dir.path() + " import " + dir.path() + "/x").status == 2);
+  CHECK(run_fleetgate("cache --help").status == 0);
 }
 
 }  // namespace

@@ -17,31 +17,18 @@
 #include "gateway/repo_publisher.h"
 #include "northbound/tar_index.h"
 #include "sync_fixture.h"
+#include "tests/support/cli_run.h"
 
 using namespace fleetgate;
 using fleetgate::northbound::Role;
 using fleetgate::testing::slurp;
 using fleetgate::testing::TempDir;
+using fleetgate::testing::CliRun;
+using fleetgate::testing::run_fleetgate;
 using json = nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-Run run(const std::string& args) {
-  Run r;
-  FILE* p = ::popen((std::string(FG_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 int sh(const std::string& cmd) {
   const int st = std::system(cmd.c_str());
@@ -74,7 +61,7 @@ struct BundleSite {
     for (const std::string& cmd :
          {"repo init " + repo_dir, "repo add " + repo_dir + " " + dir + "/a.bin --name fw/a.bin",
           "repo plan " + repo_dir + " " + dir + "/plan.json"}) {
-      Run r = run(cmd);
+      CliRun r = run_fleetgate(cmd);
       INFO(cmd << ": " << r.output);
       REQUIRE(r.status == 0);
     }
@@ -91,8 +78,8 @@ struct BundleSite {
     return tar;
   }
 
-  Run import(const std::string& bundle) const {
-    return run("cache -c " + config + " import-bundle " + bundle);
+  CliRun import(const std::string& bundle) const {
+    return run_fleetgate("cache -c " + config + " import-bundle " + bundle);
   }
 
   // What devices could be served: ready artifacts and the plan in force.
@@ -129,7 +116,7 @@ struct BundleSite {
 TEST_CASE("import-bundle of a tar made by fleetgate repo and tar -cf verifies and pins") {
   BundleSite s;
   const std::string tar = s.pack("bundle.tar");
-  Run r = s.import(tar);
+  CliRun r = s.import(tar);
   INFO(r.output);
   CHECK(r.status == 0);
   CHECK_THAT(r.output, Catch::Contains("imported bundle: plan plant-7 version 2 (new), 1 fetched, "
@@ -138,16 +125,16 @@ TEST_CASE("import-bundle of a tar made by fleetgate repo and tar -cf verifies an
   CHECK(v.ready == std::vector<std::string>{s.firmware_sha});
   CHECK(v.plan.has_value());
 
-  Run ls = run("cache -c " + s.config + " ls");
+  CliRun ls = run_fleetgate("cache -c " + s.config + " ls");
   INFO(ls.output);
   CHECK(ls.status == 0);
   CHECK_THAT(ls.output, Catch::Contains(s.firmware_sha));
   CHECK_THAT(ls.output, Catch::Contains("plan:plant-7"));
   CHECK_THAT(ls.output, Catch::Contains("fw/a.bin"));
-  Run verify = run("cache -c " + s.config + " verify");
+  CliRun verify = run_fleetgate("cache -c " + s.config + " verify");
   CHECK(verify.status == 0);
 
-  Run again = s.import(tar);
+  CliRun again = s.import(tar);
   INFO(again.output);
   CHECK(again.status == 0);
   CHECK_THAT(again.output, Catch::Contains("0 fetched, 1 pinned"));
@@ -155,11 +142,11 @@ TEST_CASE("import-bundle of a tar made by fleetgate repo and tar -cf verifies an
 
 TEST_CASE("import-bundle takes the repository directory, or the fleetgate repo directory") {
   BundleSite s;
-  Run r = s.import(s.repo_dir + "/repository");
+  CliRun r = s.import(s.repo_dir + "/repository");
   INFO(r.output);
   CHECK(r.status == 0);
   CHECK_THAT(r.output, Catch::Contains("1 fetched, 1 pinned"));
-  Run again = s.import(s.repo_dir);
+  CliRun again = s.import(s.repo_dir);
   INFO(again.output);
   CHECK(again.status == 0);
   CHECK_THAT(again.output, Catch::Contains("0 fetched, 1 pinned"));
@@ -179,7 +166,7 @@ TEST_CASE("import-bundle refuses a bundle with a flipped byte in a target") {
   bytes[e.data_offset + e.size / 2] ^= 0x20;
   std::ofstream(tar, std::ios::binary | std::ios::trunc) << bytes;
 
-  Run r = s.import(tar);
+  CliRun r = s.import(tar);
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("refused: "));
@@ -211,7 +198,7 @@ TEST_CASE("import-bundle refuses a targets.json re-signed by a key the root does
     ts["meta"]["snapshot.json"] = meta_of(snap_bytes, sv);
     REQUIRE(repo->write_file("timestamp.json", repo->sign(Role::timestamp, ts).value()).ok());
   }
-  Run r = s.import(s.pack("resigned.tar"));
+  CliRun r = s.import(s.pack("resigned.tar"));
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("refused: "));
@@ -226,14 +213,14 @@ TEST_CASE("import-bundle refuses a truncated tar naming the entry, then takes th
   const std::string bytes = slurp(tar);
   const std::string cut = s.dir + "/cut.tar";
   std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  Run r = s.import(cut);
+  CliRun r = s.import(cut);
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("refused: " + cut + ": tar entry '"));
   CHECK_THAT(r.output, Catch::Contains("truncated"));
   s.expect_nothing_visible();
 
-  Run whole = s.import(tar);
+  CliRun whole = s.import(tar);
   INFO(whole.output);
   CHECK(whole.status == 0);
   CHECK(s.visible().ready.size() == 1);
@@ -242,20 +229,20 @@ TEST_CASE("import-bundle refuses a truncated tar naming the entry, then takes th
 TEST_CASE("import-bundle refuses compressed tars and exits 2 on usage errors") {
   BundleSite s;
   REQUIRE(sh("tar -czf " + s.dir + "/bundle.tgz -C " + s.repo_dir + "/repository .") == 0);
-  Run gz = s.import(s.dir + "/bundle.tgz");
+  CliRun gz = s.import(s.dir + "/bundle.tgz");
   INFO(gz.output);
   CHECK(gz.status == 1);
   CHECK_THAT(gz.output, Catch::Contains("gzip file, not a tar archive"));
 
-  Run no_config = run("cache --state-dir " + s.dir + "/state import-bundle " + s.repo_dir);
+  CliRun no_config = run_fleetgate("cache --state-dir " + s.dir + "/state import-bundle " + s.repo_dir);
   CHECK(no_config.status == 2);
   CHECK_THAT(no_config.output, Catch::Contains("needs -c FILE"));
-  Run missing = s.import(s.dir + "/no-such-bundle");
+  CliRun missing = s.import(s.dir + "/no-such-bundle");
   CHECK(missing.status == 2);
   CHECK_THAT(missing.output, Catch::Contains("neither a directory nor a tar file"));
-  Run empty_dir = s.import(s.dir + "/state");
+  CliRun empty_dir = s.import(s.dir + "/state");
   CHECK(empty_dir.status == 2);
-  CHECK(run("cache -c " + s.config + " import-bundle").status == 2);
+  CHECK(run_fleetgate("cache -c " + s.config + " import-bundle").status == 2);
   s.expect_nothing_visible();
 }
 
@@ -264,7 +251,7 @@ TEST_CASE("import-bundle refuses a bundle missing a target its plan names, and p
   const std::string tar = s.dir + "/partial.tar";
   REQUIRE(sh("tar -cf " + tar + " -C " + s.repo_dir + "/repository --exclude='./targets/fw' .") ==
           0);
-  Run r = s.import(tar);
+  CliRun r = s.import(tar);
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("refused: "));

@@ -7,29 +7,16 @@
 #include <fstream>
 
 #include "sync_fixture.h"
+#include "tests/support/cli_run.h"
 
 using namespace fleetgate;
 using fleetgate::testing::slurp;
 using fleetgate::testing::TempDir;
+using fleetgate::testing::CliRun;
+using fleetgate::testing::run_fleetgate;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-Run run(const std::string& args) {
-  Run r;
-  FILE* p = ::popen((std::string(FG_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 struct CommandFixture {
   TempDir tmp;
@@ -56,11 +43,11 @@ struct CommandFixture {
 
 TEST_CASE("sync --once exits 0 when synced and when already up to date") {
   CommandFixture f;
-  Run first = run("sync -c " + f.config + " --once");
+  CliRun first = run_fleetgate("sync -c " + f.config + " --once");
   INFO(first.output);
   CHECK(first.status == 0);
   CHECK_THAT(first.output, Catch::Contains("plan plant-7 version 2 (new), 1 fetched, 1 pinned"));
-  Run second = run("sync -c " + f.config + " --once");
+  CliRun second = run_fleetgate("sync -c " + f.config + " --once");
   INFO(second.output);
   CHECK(second.status == 0);
   CHECK_THAT(second.output, Catch::Contains("0 fetched"));
@@ -68,13 +55,13 @@ TEST_CASE("sync --once exits 0 when synced and when already up to date") {
 
 TEST_CASE("sync --once exits 1 naming the check when verification refuses") {
   CommandFixture f;
-  REQUIRE(run("sync -c " + f.config + " --once").status == 0);
+  REQUIRE(run_fleetgate("sync -c " + f.config + " --once").status == 0);
   const std::string ts_path = f.repo->metadata_dir() + "/timestamp.json";
   std::string ts = slurp(ts_path);
   auto doc = nlohmann::json::parse(ts);
   doc["signed"]["version"] = doc["signed"]["version"].get<int>() + 1;
   std::ofstream(ts_path) << doc.dump();
-  Run r = run("sync -c " + f.config + " --once");
+  CliRun r = run_fleetgate("sync -c " + f.config + " --once");
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("refused: bad signature"));
@@ -83,7 +70,7 @@ TEST_CASE("sync --once exits 1 naming the check when verification refuses") {
 TEST_CASE("sync --once exits 75 when the origin is unreachable") {
   CommandFixture f;
   f.write_config("file://" + f.tmp.path() + "/unmounted/");
-  Run r = run("sync -c " + f.config + " --once");
+  CliRun r = run_fleetgate("sync -c " + f.config + " --once");
   INFO(r.output);
   CHECK(r.status == 75);
   CHECK_THAT(r.output, Catch::Contains("origin unreachable"));
@@ -91,11 +78,11 @@ TEST_CASE("sync --once exits 75 when the origin is unreachable") {
 
 TEST_CASE("sync exits 2 on usage and configuration errors") {
   CommandFixture f;
-  CHECK(run("sync --once").status == 2);
-  CHECK(run("sync -c " + f.config).status == 2);
-  CHECK(run("sync -c " + f.tmp.path() + "/missing.toml --once").status == 2);
+  CHECK(run_fleetgate("sync --once").status == 2);
+  CHECK(run_fleetgate("sync -c " + f.config).status == 2);
+  CHECK(run_fleetgate("sync -c " + f.tmp.path() + "/missing.toml --once").status == 2);
   std::ofstream(f.config, std::ios::app) << "bogus_key = 1\n";
-  CHECK(run("sync -c " + f.config + " --once").status == 2);
+  CHECK(run_fleetgate("sync -c " + f.config + " --once").status == 2);
   f.write_config("ftp://example/");
-  CHECK(run("sync -c " + f.config + " --once").status == 2);
+  CHECK(run_fleetgate("sync -c " + f.config + " --once").status == 2);
 }
