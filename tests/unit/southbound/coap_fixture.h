@@ -110,10 +110,10 @@ class ServedCoap {
   bool stopped_clean_ = false;
 };
 
-// coap-client-gnutls, bounded by -B (seconds) and the runner's deadline. It exits 0 even
-// when a DTLS handshake fails: callers check its output.
-inline Completed coap_client(std::vector<std::string> args) {
-  std::vector<std::string> argv = {"/usr/bin/coap-client-gnutls", "-B", "5"};
+// coap-client-gnutls, bounded by -B `give_up_s` and the runner's deadline. It exits 0
+// even when a DTLS handshake fails: callers check its output.
+inline Completed coap_client(std::vector<std::string> args, int give_up_s = 5) {
+  std::vector<std::string> argv = {"/usr/bin/coap-client-gnutls", "-B", std::to_string(give_up_s)};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_to_end(std::move(argv), std::chrono::seconds(15));
 }

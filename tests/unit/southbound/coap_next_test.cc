@@ -79,12 +79,15 @@ TEST_CASE("coap next refuses a wrong PSK and an unknown identity at the handshak
   ServedCoap gw;
   gw.oracle.next_by_device["sensor-1"] = update_for(Sha256::of(std::string_view("fw")));
   auto wrong = coap_client(with(as_device("sensor-1", "not-the-psk-of-sensor-1"),
-                                {gw.coaps_uri("/n/sensor-1")}));
+                                {gw.coaps_uri("/n/sensor-1")}),
+                           /*give_up_s=*/1);
   INFO(wrong.out << wrong.err);
+  CHECK(wrong.out.find("cannot send CoAP pdu") != std::string::npos);  // no session
   CHECK(wrong.out.find("sha256") == std::string::npos);
   CHECK(wrong.err.find("sha256") == std::string::npos);
   auto unknown =
-      coap_client(with(as_device("sensor-9", kPsk1), {gw.coaps_uri("/n/sensor-9")}));
+      coap_client(with(as_device("sensor-9", kPsk1), {gw.coaps_uri("/n/sensor-9")}),
+                  /*give_up_s=*/1);
   INFO(unknown.out << unknown.err);
   CHECK(unknown.out.find("2.05") == std::string::npos);
   CHECK(gw.metrics.render().find("fleetgate_coap_psk_unknown_identity_total 1") !=
