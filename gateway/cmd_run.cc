@@ -80,10 +80,11 @@ class DemoStateDir {
 void print_demo(const Demo& demo, const std::vector<std::string>& addresses,
                 const std::vector<std::string>& coaps_addresses) {
   std::printf("fleetgate demo: state in %s (removed on exit)\n", demo.config.state_dir.c_str());
-  std::printf("fleetgate demo: signed repository in %s/demo-repo, synced into the cache:\n"
-              "                %s (%llu bytes, sha256 %s)\n",
-              demo.config.state_dir.c_str(), demo.target.c_str(),
-              static_cast<unsigned long long>(demo.length), demo.sha256_hex.c_str());
+  std::printf(
+      "fleetgate demo: signed repository in %s/demo-repo, synced into the cache:\n"
+      "                %s (%llu bytes, sha256 %s)\n",
+      demo.config.state_dir.c_str(), demo.target.c_str(),
+      static_cast<unsigned long long>(demo.length), demo.sha256_hex.c_str());
   const std::string auth = "-H 'Authorization: Bearer " + demo.token + "'";
   for (const auto& a : addresses) {
     std::printf("\ntry:\n");

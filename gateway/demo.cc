@@ -49,7 +49,8 @@ Status write_private_file(const std::string& path, const std::string& contents) 
   out << contents;
   out.close();
   if (!out) return make_error(Errc::io, "write", "cannot write " + path);
-  if (::chmod(path.c_str(), 0600) != 0) return make_error(Errc::io, "chmod", "cannot chmod " + path);
+  if (::chmod(path.c_str(), 0600) != 0)
+    return make_error(Errc::io, "chmod", "cannot chmod " + path);
   return ok_status();
 }
 

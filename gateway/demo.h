@@ -22,7 +22,7 @@ struct Demo {
   config::Config config;  // state_dir, origin (file://), trust root, devices file
   std::string device_id;
   std::string token;
-  std::string psk;  // the device's DTLS-PSK key; its identity is device_id
+  std::string psk;         // the device's DTLS-PSK key; its identity is device_id
   std::string target;      // the firmware's target name
   std::string sha256_hex;  // and its hash, the blob's address
   uint64_t length = 0;

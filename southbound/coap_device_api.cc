@@ -24,8 +24,7 @@ std::vector<std::string_view> uri_path(const coap_pdu_t* request) {
   coap_opt_iterator_t it;
   coap_option_iterator_init(request, &it, &filter);
   while (coap_opt_t* opt = coap_option_next(&it)) {
-    segments.emplace_back(reinterpret_cast<const char*>(coap_opt_value(opt)),
-                          coap_opt_length(opt));
+    segments.emplace_back(reinterpret_cast<const char*>(coap_opt_value(opt)), coap_opt_length(opt));
   }
   return segments;
 }
@@ -156,7 +155,13 @@ void CoapDeviceApi::handle(coap_session_t* session, const coap_pdu_t* request,
     // Another device's id, known or not, gets the same answer.
     answer_text(response, COAP_RESPONSE_CODE_FORBIDDEN, "a device may act only as itself");
   } else if (path[0] == "n") {
-    next(*device, response);
+    int64_t accept = uint_option(request, COAP_OPTION_ACCEPT);
+    if (accept >= 0 && accept != COAP_MEDIATYPE_APPLICATION_JSON) {
+      // CBOR (60) is not offered yet: say so rather than answer in a format not asked for.
+      answer_text(response, COAP_RESPONSE_CODE_NOT_ACCEPTABLE, "next is application/json (50)");
+    } else {
+      next(*device, response);
+    }
   } else {
     status(request, *device, response);
   }
@@ -239,12 +244,13 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
   if (count > 0) {
     uint8_t* out = coap_add_data_after(response, count);
     size_t filled = 0;
-    Status read = out == nullptr ? make_error(Errc::internal, "pdu", "no room for the block")
-                                 : (*reader)->read(offset, count, [&](std::span<const uint8_t> span) {
-                                     std::memcpy(out + filled, span.data(), span.size());
-                                     filled += span.size();
-                                     return true;
-                                   });
+    Status read = out == nullptr
+                      ? make_error(Errc::internal, "pdu", "no room for the block")
+                      : (*reader)->read(offset, count, [&](std::span<const uint8_t> span) {
+                          std::memcpy(out + filled, span.data(), span.size());
+                          filled += span.size();
+                          return true;
+                        });
     if (!read.ok() || filled != count) {
       // A corrupt chunk is quarantined by the read; the device gets 5.00 and, on its
       // next try, 4.04 until the artifact is fetched again.
@@ -257,8 +263,7 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
   blob_bytes_sent_->inc(count);
 }
 
-void CoapDeviceApi::status(const coap_pdu_t* request, const Device& device,
-                           coap_pdu_t* response) {
+void CoapDeviceApi::status(const coap_pdu_t* request, const Device& device, coap_pdu_t* response) {
   if (uint_option(request, COAP_OPTION_BLOCK1) >= 0) {
     too_large(response, limits_.max_payload, "status reports must fit in one message");
     return;
@@ -276,9 +281,8 @@ void CoapDeviceApi::status(const coap_pdu_t* request, const Device& device,
     too_large(response, limits_.max_payload, "status report too large");
     return;
   }
-  StatusOutcome outcome =
-      record_status_report(*s_.store, *s_.clock, device,
-                           std::string_view(reinterpret_cast<const char*>(data), len));
+  StatusOutcome outcome = record_status_report(
+      *s_.store, *s_.clock, device, std::string_view(reinterpret_cast<const char*>(data), len));
   switch (outcome.kind) {
     case StatusOutcome::Kind::recorded:
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);

@@ -2,11 +2,13 @@
 // the HTTP DeviceApi, on short paths.
 //
 //   GET  /n/{id}   what to run: 2.05 + the "next" JSON (same bytes as HTTP), 2.05 with an
-//                  empty payload for nothing to do, 5.03 + Max-Age to come back later
+//                  empty payload for nothing to do, 5.03 + Max-Age to come back later;
+//                  JSON only (Accept other than 50 is 4.06); not observable yet
 //   GET  /b/{hex}  the blob, Block2 (RFC 7959) with ETag = first 8 bytes of its SHA-256
 //                  and Size2 = its length; 4.04 for unknown and refused alike
 //   POST /s/{id}   status report (application/json): 2.04 once in the outbox, 4.00 with a
-//                  diagnostic payload for a bad body
+//                  diagnostic payload for a bad body, 4.13 + Size1 beyond max_payload or
+//                  in Block1 pieces (a report fits one datagram)
 //
 // Identity: over DTLS the PSK identity is the device id (the handshake already checked
 // the key), and a device acts only as itself (4.03 otherwise). Plain CoAP carries no

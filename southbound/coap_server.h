@@ -37,7 +37,8 @@ struct CoapServerOptions {
 class CoapServer {
  public:
   // Binds every listener. Fails naming the address that could not be bound.
-  static Result<std::unique_ptr<CoapServer>> start(uv_loop_t* loop, const CoapServerOptions& options,
+  static Result<std::unique_ptr<CoapServer>> start(uv_loop_t* loop,
+                                                   const CoapServerOptions& options,
                                                    Services services);
   // NOTE: close() first; destroying an open server closes it without a callback.
   ~CoapServer();

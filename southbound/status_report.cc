@@ -48,8 +48,7 @@ StatusOutcome record_status_report(cache::Store& store, const Clock& clock, cons
                   "deferred");
   }
   int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
-          .count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
   record["device"] = device.id;
   record["received_ms"] = now_ms;
   // Keys sort by arrival: milliseconds, then a sequence for reports in the same one.
@@ -60,8 +59,7 @@ StatusOutcome record_status_report(cache::Store& store, const Clock& clock, cons
   cache::KvWrite w{cache::Table::outbox, key, record.dump()};
   Status st = store.kv_write(std::span<const cache::KvWrite>(&w, 1));
   if (!st.ok()) {
-    return {StatusOutcome::Kind::not_recorded,
-            "status report not recorded: " + st.error().message};
+    return {StatusOutcome::Kind::not_recorded, "status report not recorded: " + st.error().message};
   }
   return {};
 }

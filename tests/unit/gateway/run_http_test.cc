@@ -91,6 +91,11 @@ TEST_CASE("the demo serves its synced firmware to its device and cleans up on SI
   auto coap_blob = run_to_end({"/bin/sh", "-c", "cd '" + dir.path() + "' && " + m.str(0)});
   INFO(coap_blob.out << coap_blob.err);
   CHECK(coap_blob.out.substr(0, 64) == sha);
+  // CoAP shows on /metrics next to HTTP: 256 KiB in 1024-byte blocks.
+  auto metrics = run_to_end({"/usr/bin/curl", "-s", base + "/metrics"});
+  CHECK(metrics.out.find("fleetgate_coap_blocks_sent_total 256\n") != std::string::npos);
+  CHECK(metrics.out.find("fleetgate_coap_requests_total{class=\"2xx\"} 257\n") !=
+        std::string::npos);
 
   p.signal(SIGTERM);
   REQUIRE(p.wait_exit(5s).value_or(-1) == 0);

@@ -52,9 +52,9 @@ TEST_CASE("coap blob of 1 MiB in 1024-byte blocks over DTLS has the right sha256
   gw.oracle.assigned.insert({"sensor-1", d});
   TempDir dir;
   const std::string file = dir.path() + "/blob.bin";
-  auto r = coap_client(with(as_device("sensor-1", kPsk1),
-                            {"-b", "1024", "-o", file, gw.coaps_uri("/b/" + d.hex())}),
-                       /*give_up_s=*/20);
+  auto r = coap_client(
+      with(as_device("sensor-1", kPsk1), {"-b", "1024", "-o", file, gw.coaps_uri("/b/" + d.hex())}),
+      /*give_up_s=*/20);
   INFO(r.out << r.err);
   const std::string got = slurp(file);
   CHECK(got.size() == blob.size());
@@ -72,12 +72,13 @@ TEST_CASE("coap blob resumes at a later block under the same ETag") {
   TempDir dir;
   const std::string first = dir.path() + "/first.bin";
   const std::string rest = dir.path() + "/rest.bin";
-  auto whole = coap_client(with(as_device("sensor-1", kPsk1),
-                                {"-v", "7", "-b", "1024", "-o", first, gw.coaps_uri("/b/" + d.hex())}));
+  auto whole = coap_client(with(as_device("sensor-1", kPsk1), {"-v", "7", "-b", "1024", "-o", first,
+                                                               gw.coaps_uri("/b/" + d.hex())}));
   // Resume: ask for block 40 (byte 40960) directly, as a device does after losing the
   // transfer there. (coap-client 4.3.1 fetches just that block when told to start at it.)
-  auto resumed = coap_client(with(as_device("sensor-1", kPsk1), {"-v", "7", "-b", "40,1024", "-o",
-                                                                 rest, gw.coaps_uri("/b/" + d.hex())}));
+  auto resumed =
+      coap_client(with(as_device("sensor-1", kPsk1),
+                       {"-v", "7", "-b", "40,1024", "-o", rest, gw.coaps_uri("/b/" + d.hex())}));
   INFO(resumed.out << resumed.err);
   CHECK(slurp(first) == blob);
   CHECK(slurp(rest) == blob.substr(40 * 1024, 1024));
@@ -138,8 +139,9 @@ TEST_CASE("coap blob with every transfer slot taken is 5.03 with Max-Age") {
     }
   });
   REQUIRE(!held.empty());
-  auto r = coap_client(with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/b/" + d.hex())}),
-                       /*give_up_s=*/2);
+  auto r =
+      coap_client(with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/b/" + d.hex())}),
+                  /*give_up_s=*/2);
   INFO(r.out << r.err);
   CHECK((r.out + r.err).find("5.03") != std::string::npos);
   CHECK((r.out + r.err).find("Max-Age:1") != std::string::npos);

@@ -44,8 +44,8 @@ TEST_CASE("coap next over DTLS answers the same JSON bytes as HTTP") {
   gw.oracle.next_by_device["sensor-1"] = a;
   TempDir dir;
   const std::string file = dir.path() + "/next.json";
-  auto r = coap_client(
-      with(as_device("sensor-1", kPsk1), {"-o", file, gw.coaps_uri("/n/sensor-1")}));
+  auto r =
+      coap_client(with(as_device("sensor-1", kPsk1), {"-o", file, gw.coaps_uri("/n/sensor-1")}));
   INFO(r.out << r.err);
   CHECK(slurp(file) == southbound::next_json(a));
   CHECK(gw.metrics.render().find("fleetgate_coap_requests_total{class=\"2xx\"} 1") !=
@@ -54,8 +54,8 @@ TEST_CASE("coap next over DTLS answers the same JSON bytes as HTTP") {
 
 TEST_CASE("coap next with nothing to do is 2.05 with an empty payload") {
   ServedCoap gw;
-  auto r = coap_client(
-      with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/n/sensor-1")}));
+  auto r =
+      coap_client(with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/n/sensor-1")}));
   INFO(r.out << r.err);
   CHECK(r.out.find("2.05") != std::string::npos);
   CHECK(r.out.find("sha256") == std::string::npos);
@@ -67,8 +67,8 @@ TEST_CASE("coap next says come back later with 5.03 and Max-Age") {
   later.kind = southbound::NextAnswer::Kind::come_back_later;
   later.retry_after = 1234s;
   gw.oracle.next_by_device["sensor-1"] = later;
-  auto r = coap_client(
-      with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/n/sensor-1")}));
+  auto r =
+      coap_client(with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/n/sensor-1")}));
   INFO(r.out << r.err);
   const std::string all = r.out + r.err;
   CHECK(all.find("5.03") != std::string::npos);
@@ -78,16 +78,15 @@ TEST_CASE("coap next says come back later with 5.03 and Max-Age") {
 TEST_CASE("coap next refuses a wrong PSK and an unknown identity at the handshake") {
   ServedCoap gw;
   gw.oracle.next_by_device["sensor-1"] = update_for(Sha256::of(std::string_view("fw")));
-  auto wrong = coap_client(with(as_device("sensor-1", "not-the-psk-of-sensor-1"),
-                                {gw.coaps_uri("/n/sensor-1")}),
-                           /*give_up_s=*/1);
+  auto wrong = coap_client(
+      with(as_device("sensor-1", "not-the-psk-of-sensor-1"), {gw.coaps_uri("/n/sensor-1")}),
+      /*give_up_s=*/1);
   INFO(wrong.out << wrong.err);
   CHECK(wrong.out.find("cannot send CoAP pdu") != std::string::npos);  // no session
   CHECK(wrong.out.find("sha256") == std::string::npos);
   CHECK(wrong.err.find("sha256") == std::string::npos);
-  auto unknown =
-      coap_client(with(as_device("sensor-9", kPsk1), {gw.coaps_uri("/n/sensor-9")}),
-                  /*give_up_s=*/1);
+  auto unknown = coap_client(with(as_device("sensor-9", kPsk1), {gw.coaps_uri("/n/sensor-9")}),
+                             /*give_up_s=*/1);
   INFO(unknown.out << unknown.err);
   CHECK(unknown.out.find("2.05") == std::string::npos);
   CHECK(gw.metrics.render().find("fleetgate_coap_psk_unknown_identity_total 1") !=
@@ -99,8 +98,8 @@ TEST_CASE("coap next refuses a wrong PSK and an unknown identity at the handshak
 
 TEST_CASE("coap next for another device's id is 4.03") {
   ServedCoap gw;
-  auto r = coap_client(
-      with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/n/sensor-2")}));
+  auto r =
+      coap_client(with(as_device("sensor-1", kPsk1), {"-v", "6", gw.coaps_uri("/n/sensor-2")}));
   INFO(r.out << r.err);
   CHECK((r.out + r.err).find("4.03") != std::string::npos);
 }
@@ -112,9 +111,19 @@ TEST_CASE("plain coap has no device identity: next and status are 4.01") {
   INFO(next.out << next.err);
   CHECK((next.out + next.err).find("4.01") != std::string::npos);
   CHECK(next.out.find("sha256") == std::string::npos);
-  auto status = coap_client({"-v", "6", "-m", "post", "-t", "50", "-e",
-                             R"({"deployment":"d","state":"installed"})",
-                             gw.coap_uri("/s/sensor-1")});
+  auto status =
+      coap_client({"-v", "6", "-m", "post", "-t", "50", "-e",
+                   R"({"deployment":"d","state":"installed"})", gw.coap_uri("/s/sensor-1")});
   INFO(status.out << status.err);
   CHECK((status.out + status.err).find("4.01") != std::string::npos);
+}
+
+TEST_CASE("coap next in a format other than JSON is 4.06") {
+  ServedCoap gw;
+  gw.oracle.next_by_device["sensor-1"] = update_for(Sha256::of(std::string_view("fw")));
+  auto r = coap_client(
+      with(as_device("sensor-1", kPsk1), {"-v", "6", "-A", "60", gw.coaps_uri("/n/sensor-1")}));
+  INFO(r.out << r.err);
+  CHECK((r.out + r.err).find("4.06") != std::string::npos);
+  CHECK(r.out.find("sha256") == std::string::npos);
 }
