@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -232,6 +233,20 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
     }
     return;
   }
+  // Zero-copy up to the PDU: the spans point into the map while `reader` lives. The
+  // read (and its XXH3 check) comes first, so a corrupt chunk never leaves a half-built
+  // answer behind.
+  std::vector<std::span<const uint8_t>> spans;
+  Status read = (*reader)->read(offset, count, [&](std::span<const uint8_t> span) {
+    spans.push_back(span);
+    return true;
+  });
+  if (!read.ok()) {
+    // The artifact is quarantined now: this answer is 5.00, the next one 4.04 until
+    // the artifact is fetched again.
+    answer_text(response, COAP_RESPONSE_CODE_INTERNAL_ERROR, "stored blob failed its checksum");
+    return;
+  }
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
   // ETag = the first 8 bytes of the content hash: stable, so a device can resume.
   coap_add_option(response, COAP_OPTION_ETAG, 8, digest->bytes.data());
@@ -243,19 +258,13 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
   add_uint_option(response, COAP_OPTION_SIZE2, length);
   if (count > 0) {
     uint8_t* out = coap_add_data_after(response, count);
-    size_t filled = 0;
-    Status read = out == nullptr
-                      ? make_error(Errc::internal, "pdu", "no room for the block")
-                      : (*reader)->read(offset, count, [&](std::span<const uint8_t> span) {
-                          std::memcpy(out + filled, span.data(), span.size());
-                          filled += span.size();
-                          return true;
-                        });
-    if (!read.ok() || filled != count) {
-      // A corrupt chunk is quarantined by the read; the device gets 5.00 and, on its
-      // next try, 4.04 until the artifact is fetched again.
+    if (out == nullptr) {  // cannot happen: the block size was chosen to fit the PDU
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
       return;
+    }
+    for (std::span<const uint8_t> span : spans) {
+      std::memcpy(out, span.data(), span.size());
+      out += span.size();
     }
   }
   if (offset == 0) (void)s_.store->mark_served(*digest);  // eviction order only

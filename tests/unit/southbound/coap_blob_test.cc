@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "cache/store_testing.h"
 #include "coap_fixture.h"
 
 using namespace fleetgate;
@@ -148,4 +149,23 @@ TEST_CASE("coap blob with every transfer slot taken is 5.03 with Max-Age") {
   gw.on_loop([&] { held.clear(); });
   auto again = coap_client(with(as_device("sensor-1", kPsk1), {gw.coaps_uri("/b/" + d.hex())}));
   CHECK(again.out.find("busy blob") != std::string::npos);
+}
+
+TEST_CASE("coap blob with a corrupt chunk is 5.00 once, then 4.04 (quarantined)") {
+  ServedCoap gw;
+  Sha256Digest d = gw.store.add(std::string(4096, 'z'));
+  gw.oracle.assigned.insert({"sensor-1", d});
+  REQUIRE(cache::corrupt_chunk_for_test(*gw.store.get(), d, 0, 100).ok());
+  auto get = [&] {
+    auto r = coap_client(
+        with(as_device("sensor-1", kPsk1), {"-v", "6", "-b", "1024", gw.coaps_uri("/b/" + d.hex())}));
+    return r.out + r.err;
+  };
+  const std::string first = get();
+  INFO(first);
+  CHECK(first.find("5.00") != std::string::npos);
+  CHECK(first.find("zzzz") == std::string::npos);
+  const std::string second = get();
+  INFO(second);
+  CHECK(second.find("4.04") != std::string::npos);
 }
