@@ -68,7 +68,7 @@ void come_back_later(coap_pdu_t* response, uint64_t seconds, std::string_view wh
 }  // namespace
 
 CoapDeviceApi::CoapDeviceApi(Services services, CoapApiLimits limits, MetricsRegistry* metrics)
-    : s_(services), limits_(limits) {
+    : s_(services), limits_(limits), transfers_(*s_.store, *s_.clock, limits.transfer_idle) {
   if (metrics == nullptr) {
     own_metrics_ = std::make_unique<MetricsRegistry>();
     metrics = own_metrics_.get();
@@ -199,12 +199,16 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
     answer_text(response, COAP_RESPONSE_CODE_NOT_FOUND, "not found");
     return;
   }
-  auto info = s_.store->stat(*digest);
-  if (!info.ok() || info->state != cache::ArtifactState::ready) {
-    answer_text(response, COAP_RESPONSE_CODE_NOT_FOUND, "not found");
+  auto info = transfers_.open(session, *digest);
+  if (!info.ok()) {
+    if (info.error().code == Errc::busy) {
+      come_back_later(response, 1, "too many transfers in progress; retry shortly");
+    } else {
+      answer_text(response, COAP_RESPONSE_CODE_NOT_FOUND, "not found");
+    }
     return;
   }
-  const uint64_t length = info->length;
+  const uint64_t length = (*info)->length;
 
   coap_block_b_t want{};
   const bool asked_block = coap_get_block_b(session, request, COAP_OPTION_BLOCK2, &want) != 0;
@@ -222,30 +226,18 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
   const uint64_t count = std::min(block_size, length - offset);
   const bool more = offset + count < length;
 
-  // A transfer handle counts against the store's cap shared with HTTP; it lives only
-  // while this block is copied into the PDU.
-  auto reader = s_.store->open_transfer(*digest);
-  if (!reader.ok()) {
-    if (reader.error().code == Errc::busy) {
-      come_back_later(response, 1, "too many transfers in progress; retry shortly");
-    } else {
-      answer_text(response, COAP_RESPONSE_CODE_NOT_FOUND, "not found");
+  // The block is read (and its chunk XXH3-checked) before the answer is built, so a
+  // corrupt chunk never leaves a half-built answer behind.
+  std::span<const uint8_t> data;
+  if (count > 0) {
+    auto block = transfers_.block(session, *digest, offset, count);
+    if (!block.ok()) {
+      // The artifact is quarantined now: this answer is 5.00, the next one 4.04 until
+      // the artifact is fetched again.
+      answer_text(response, COAP_RESPONSE_CODE_INTERNAL_ERROR, "stored blob failed its checksum");
+      return;
     }
-    return;
-  }
-  // Zero-copy up to the PDU: the spans point into the map while `reader` lives. The
-  // read (and its XXH3 check) comes first, so a corrupt chunk never leaves a half-built
-  // answer behind.
-  std::vector<std::span<const uint8_t>> spans;
-  Status read = (*reader)->read(offset, count, [&](std::span<const uint8_t> span) {
-    spans.push_back(span);
-    return true;
-  });
-  if (!read.ok()) {
-    // The artifact is quarantined now: this answer is 5.00, the next one 4.04 until
-    // the artifact is fetched again.
-    answer_text(response, COAP_RESPONSE_CODE_INTERNAL_ERROR, "stored blob failed its checksum");
-    return;
+    data = *block;
   }
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
   // ETag = the first 8 bytes of the content hash: stable, so a device can resume.
@@ -256,18 +248,11 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
     add_uint_option(response, COAP_OPTION_BLOCK2, value);
   }
   add_uint_option(response, COAP_OPTION_SIZE2, length);
-  if (count > 0) {
-    uint8_t* out = coap_add_data_after(response, count);
-    if (out == nullptr) {  // cannot happen: the block size was chosen to fit the PDU
-      coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-      return;
-    }
-    for (std::span<const uint8_t> span : spans) {
-      std::memcpy(out, span.data(), span.size());
-      out += span.size();
-    }
+  if (!data.empty()) {
+    // The one copy: from the LMDB map into the PDU (libcoap owns PDU memory).
+    coap_add_data(response, data.size(), data.data());
   }
-  if (offset == 0) (void)s_.store->mark_served(*digest);  // eviction order only
+  if (!more) transfers_.finish(session, *digest);  // the last block: release the handle
   blocks_sent_->inc();
   blob_bytes_sent_->inc(count);
 }

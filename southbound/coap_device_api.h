@@ -15,13 +15,16 @@
 // identity, like an HTTP request without a token: /n and /s answer 4.01 Unauthorized,
 // and /b serves only blobs the oracle makes public (may_read(nullptr, hash)).
 //
-// Blocks are cut per request from the cache: each GET reads one block through a
-// short-lived transfer handle (XXH3-verified, dropped before the handler returns), so no
-// read transaction outlives a loop turn and a device may resume at any block number.
+// Blocks are cut per request (the device may start or resume at any block number) from
+// a cache transfer held per (session, blob) by CoapTransfers: each chunk is XXH3-checked
+// once per transfer, and the handle is released after the last block, when the session
+// goes, or after transfer_idle without a request. With every transfer slot taken the
+// answer is 5.03 + Max-Age.
 #pragma once
 
 #include <coap3/coap.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -30,12 +33,14 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "southbound/coap_transfers.h"
 #include "southbound/device_api.h"
 
 namespace fleetgate::southbound {
 
 struct CoapApiLimits {
   size_t max_payload = 1024;  // request payload (status reports); larger is 4.13
+  std::chrono::milliseconds transfer_idle{10'000};  // a blob transfer's handle is kept this long
 };
 
 class CoapDeviceApi {
@@ -52,6 +57,12 @@ class CoapDeviceApi {
   const coap_bin_const_t* psk_for(std::string_view identity);
 
   MetricsRegistry& metrics() { return *metrics_; }
+
+  // Blob transfers: a session's end releases its handles; expire_transfers() the idle ones.
+  void session_closed(const coap_session_t* session) { transfers_.drop_session(session); }
+  void expire_transfers() { transfers_.expire(); }
+  void end_transfers() { transfers_.clear(); }
+  size_t transfers_in_progress() const { return transfers_.size(); }
 
  private:
   // The device a DTLS session authenticated as; nullptr over plain CoAP.
@@ -73,6 +84,7 @@ class CoapDeviceApi {
   Counter* blob_bytes_sent_;
   Counter* psk_unknown_;
   std::vector<std::pair<std::string, coap_bin_const_t>> psks_;  // id -> key, sorted by id
+  CoapTransfers transfers_;
 };
 
 }  // namespace fleetgate::southbound

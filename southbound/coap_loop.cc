@@ -10,6 +10,8 @@ struct CoapLoop::Handles {
   coap_context_t* context = nullptr;
   uv_poll_t poll;
   uv_timer_t timer;
+  uv_timer_t tick_timer;
+  std::function<void()> tick;
   int open = 0;
   bool closing = false;
   std::function<void()> done;
@@ -32,6 +34,10 @@ struct CoapLoop::Handles {
     static_cast<Handles*>(p->data)->process();
   }
   static void on_timer(uv_timer_t* t) { static_cast<Handles*>(t->data)->process(); }
+  static void on_tick(uv_timer_t* t) {
+    auto* self = static_cast<Handles*>(t->data);
+    if (!self->closing && self->tick) self->tick();
+  }
   static void on_closed(uv_handle_t* h) {
     auto* self = static_cast<Handles*>(h->data);
     if (--self->open > 0) return;
@@ -41,7 +47,9 @@ struct CoapLoop::Handles {
   }
 };
 
-Result<std::unique_ptr<CoapLoop>> CoapLoop::attach(uv_loop_t* loop, coap_context_t* context) {
+Result<std::unique_ptr<CoapLoop>> CoapLoop::attach(uv_loop_t* loop, coap_context_t* context,
+                                                   std::function<void()> tick,
+                                                   std::chrono::milliseconds tick_every) {
   int fd = coap_context_get_coap_fd(context);
   if (fd < 0) {
     return make_error(Errc::unsupported, "coap_fd",
@@ -51,6 +59,8 @@ Result<std::unique_ptr<CoapLoop>> CoapLoop::attach(uv_loop_t* loop, coap_context
   h->context = context;
   h->poll.data = h;
   h->timer.data = h;
+  h->tick_timer.data = h;
+  h->tick = std::move(tick);
   if (int rc = uv_poll_init(loop, &h->poll, fd); rc < 0) {
     delete h;
     return uv::uv_error(rc, "watching the CoAP socket");
@@ -58,6 +68,13 @@ Result<std::unique_ptr<CoapLoop>> CoapLoop::attach(uv_loop_t* loop, coap_context
   ++h->open;
   uv_timer_init(loop, &h->timer);
   ++h->open;
+  uv_timer_init(loop, &h->tick_timer);
+  ++h->open;
+  if (h->tick && tick_every.count() > 0) {
+    const auto every = static_cast<uint64_t>(tick_every.count());
+    uv_timer_start(&h->tick_timer, &Handles::on_tick, every, every);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&h->tick_timer));  // housekeeping only
+  }
   std::unique_ptr<CoapLoop> self(new CoapLoop(h));
   if (int rc = uv_poll_start(&h->poll, UV_READABLE, &Handles::on_poll); rc < 0) {
     return uv::uv_error(rc, "watching the CoAP socket");  // the destructor closes both
@@ -79,8 +96,10 @@ void CoapLoop::close(std::function<void()> done) {
   h->done = std::move(done);
   uv_poll_stop(&h->poll);
   uv_timer_stop(&h->timer);
+  uv_timer_stop(&h->tick_timer);
   uv_close(reinterpret_cast<uv_handle_t*>(&h->poll), &Handles::on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&h->timer), &Handles::on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&h->tick_timer), &Handles::on_closed);
 }
 
 }  // namespace fleetgate::southbound

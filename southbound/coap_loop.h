@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -20,8 +21,11 @@ namespace fleetgate::southbound {
 
 class CoapLoop {
  public:
-  // Starts watching `context` (which must outlive close()).
-  static Result<std::unique_ptr<CoapLoop>> attach(uv_loop_t* loop, coap_context_t* context);
+  // Starts watching `context` (which must outlive close()). `tick`, if set, runs every
+  // `tick_every` on the loop (housekeeping of the server's own, e.g. idle transfers).
+  static Result<std::unique_ptr<CoapLoop>> attach(uv_loop_t* loop, coap_context_t* context,
+                                                  std::function<void()> tick = nullptr,
+                                                  std::chrono::milliseconds tick_every = {});
   // NOTE: call close() and wait for `done` before freeing the context: the poll handle
   // must stop watching libcoap's fd before coap_free_context() closes it.
   ~CoapLoop();

@@ -3,6 +3,7 @@
 #include <coap3/coap.h>
 
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "common/socket_address.h"
@@ -30,6 +31,23 @@ const coap_bin_const_t* on_psk_identity(coap_bin_const_t* identity, coap_session
                                         void* arg) {
   return static_cast<CoapDeviceApi*>(arg)->psk_for(
       std::string_view(reinterpret_cast<const char*>(identity->s), identity->length));
+}
+
+// libcoap 4.3.1 event handlers get no user data: find the API by context. Servers may
+// run on several loop threads at once (tests), hence the lock.
+std::mutex g_apis_mu;
+std::map<const coap_context_t*, CoapDeviceApi*> g_apis;
+
+int on_event(coap_session_t* session, coap_event_t event) {
+  if (event != COAP_EVENT_SERVER_SESSION_DEL) return 0;
+  CoapDeviceApi* api = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_apis_mu);
+    auto it = g_apis.find(coap_session_get_context(session));
+    if (it != g_apis.end()) api = it->second;
+  }
+  if (api != nullptr) api->session_closed(session);  // its blob transfers end with it
+  return 0;
 }
 
 // The port libcoap bound, from its endpoint description ("127.0.0.1:5683 UDP").
@@ -83,9 +101,18 @@ Result<std::unique_ptr<CoapServer>> CoapServer::start(uv_loop_t* loop,
   coap_resource_set_userdata(resource, self->api_.get());
   coap_add_resource(ctx, resource);
 
+  {
+    std::lock_guard<std::mutex> lock(g_apis_mu);
+    g_apis[ctx] = self->api_.get();
+  }
+  coap_register_event_handler(ctx, &on_event);
+
   for (const auto& listen : options.listen) FG_TRY(self->bind(listen, /*dtls=*/false));
   for (const auto& listen : options.dtls_listen) FG_TRY(self->bind(listen, /*dtls=*/true));
-  FG_ASSIGN_OR_RETURN(self->loop_, CoapLoop::attach(loop, ctx));
+  CoapDeviceApi* api = self->api_.get();
+  FG_ASSIGN_OR_RETURN(self->loop_,
+                      CoapLoop::attach(
+                          loop, ctx, [api] { api->expire_transfers(); }, options.sweep_every));
   return self;
 }
 
@@ -120,8 +147,14 @@ void CoapServer::close(std::function<void()> done) {
     return;
   }
   stop_accepting();
+  api_->end_transfers();  // the read transactions go now, not with the context
   coap_context_t* ctx = context_;
   context_ = nullptr;
+  {
+    // From here on libcoap's events (sessions freed with the context) reach nobody.
+    std::lock_guard<std::mutex> lock(g_apis_mu);
+    g_apis.erase(ctx);
+  }
   auto free_context = [ctx, done = std::move(done)] {
     coap_free_context(ctx);
     if (done) done();

@@ -30,6 +30,8 @@ struct CoapServerOptions {
   unsigned max_sessions = 1024;          // idle sessions kept across all endpoints
   unsigned max_handshakes = 64;          // DTLS handshakes in progress
   std::chrono::seconds idle_timeout{120};
+  // How often idle blob transfers are looked for (CoapApiLimits::transfer_idle).
+  std::chrono::milliseconds sweep_every{1000};
   CoapApiLimits limits;
   MetricsRegistry* metrics = nullptr;  // where the CoAP counters go (nullptr: private)
 };

@@ -157,8 +157,8 @@ TEST_CASE("coap blob with a corrupt chunk is 5.00 once, then 4.04 (quarantined)"
   gw.oracle.assigned.insert({"sensor-1", d});
   REQUIRE(cache::corrupt_chunk_for_test(*gw.store.get(), d, 0, 100).ok());
   auto get = [&] {
-    auto r = coap_client(
-        with(as_device("sensor-1", kPsk1), {"-v", "6", "-b", "1024", gw.coaps_uri("/b/" + d.hex())}));
+    auto r = coap_client(with(as_device("sensor-1", kPsk1),
+                              {"-v", "6", "-b", "1024", gw.coaps_uri("/b/" + d.hex())}));
     return r.out + r.err;
   };
   const std::string first = get();
@@ -168,4 +168,43 @@ TEST_CASE("coap blob with a corrupt chunk is 5.00 once, then 4.04 (quarantined)"
   const std::string second = get();
   INFO(second);
   CHECK(second.find("4.04") != std::string::npos);
+}
+
+TEST_CASE("coap blob transfer handles are released after the last block and when idle") {
+  southbound::CoapServerOptions options;
+  options.sweep_every = std::chrono::milliseconds(10);
+  ServedCoap gw(options);
+  const std::string blob = mib_blob().substr(0, 8 * 1024);
+  Sha256Digest d = gw.store.add(blob);
+  gw.on_loop([&] { gw.oracle.assigned.insert({"sensor-1", d}); });
+  auto held = [&] {
+    size_t transfers = 0;
+    uint64_t open = 0;
+    gw.on_loop([&] {
+      transfers = gw.server->api().transfers_in_progress();
+      open = gw.store->stats()->open_transfers;
+    });
+    CHECK(open == transfers);  // one cache transfer handle per transfer in progress
+    return transfers;
+  };
+  TempDir dir;
+  const std::string file = dir.path() + "/blob.bin";
+  // A whole fetch ends at its last block.
+  auto whole = coap_client(with(as_device("sensor-1", kPsk1),
+                                {"-b", "1024", "-o", file, gw.coaps_uri("/b/" + d.hex())}));
+  CHECK(slurp(file) == blob);
+  CHECK(held() == 0);
+  // A device that stops after block 2 of 8 and closes its DTLS session: the session's
+  // end releases the handle.
+  auto part = coap_client(with(as_device("sensor-1", kPsk1),
+                               {"-b", "2,1024", "-o", file, gw.coaps_uri("/b/" + d.hex())}));
+  CHECK(slurp(file) == blob.substr(2048, 1024));
+  CHECK(held() == 0);
+  // Plain CoAP has no session end to see: the handle is held until transfer_idle passes.
+  gw.on_loop([&] { gw.oracle.public_blobs.insert(d); });
+  auto udp = coap_client({"-b", "2,1024", "-o", file, gw.coap_uri("/b/" + d.hex())});
+  CHECK(slurp(file) == blob.substr(2048, 1024));
+  CHECK(held() == 1);
+  gw.clock.advance(std::chrono::seconds(11));
+  CHECK(poll_until([&] { return held() == 0; }, std::chrono::seconds(5)));
 }
