@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -100,18 +101,50 @@ void store_le64(void* p, uint64_t v) {
 
 uint64_t chunk_count(uint64_t length) { return (length + kChunkSize - 1) / kChunkSize; }
 
+// Small write transactions (records, pins, a device's status report) go before the
+// next bulk chunk batch: a batch waits while any small writer waits for or holds LMDB's
+// writer lock, so a small writer waits for at most the one batch commit under way (with
+// overlapped commits the batches would otherwise hold that lock almost back to back).
+class WriterGate {
+ public:
+  void enter_small() {
+    std::lock_guard lock(mu_);
+    ++small_;
+  }
+  void leave_small() {
+    std::lock_guard lock(mu_);
+    if (--small_ == 0) idle_.notify_all();
+  }
+  void wait_for_small() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [this] { return small_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int small_ = 0;
+};
+
 // A transaction; commit is explicit, the destructor aborts.
 class Txn {
  public:
   Txn() = default;
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
-  Txn(Txn&& o) noexcept : txn_(std::exchange(o.txn_, nullptr)) {}
+  Txn(Txn&& o) noexcept
+      : txn_(std::exchange(o.txn_, nullptr)), gate_(std::exchange(o.gate_, nullptr)) {}
   ~Txn() {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
+    leave_gate();
   }
-  static Result<Txn> begin(MDB_env* env, bool write) {
+  // `gate`: a small write transaction, counted there from now until it ends.
+  static Result<Txn> begin(MDB_env* env, bool write, WriterGate* gate = nullptr) {
     Txn t;
+    if (gate != nullptr) {
+      gate->enter_small();
+      t.gate_ = gate;
+    }
     int rc = mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &t.txn_);
     if (rc != 0) {
       t.txn_ = nullptr;
@@ -124,17 +157,26 @@ class Txn {
   Status commit(std::string_view what, bool durable = true) {
     MDB_env* env = mdb_txn_env(txn_);
     int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
-    if (rc != 0) return lmdb_error(rc, what);
-    if (durable) {
+    if (rc == 0 && durable) {
       rc = mdb_env_sync(env, 1);
-      if (rc != 0) return lmdb_error(rc, std::string(what) + " (sync)");
+      if (rc != 0) {
+        leave_gate();
+        return lmdb_error(rc, std::string(what) + " (sync)");
+      }
     }
+    leave_gate();
+    if (rc != 0) return lmdb_error(rc, what);
     return ok_status();
   }
   MDB_txn* get() const { return txn_; }
 
  private:
+  void leave_gate() {
+    if (gate_ != nullptr) std::exchange(gate_, nullptr)->leave_small();
+  }
+
   MDB_txn* txn_ = nullptr;
+  WriterGate* gate_ = nullptr;
 };
 
 class LmdbStore;
@@ -278,6 +320,8 @@ class LmdbStore final : public Store {
     return active_ingests_.count(sha) != 0;
   }
   MDB_dbi table_dbi(Table t) const { return kv_[static_cast<size_t>(t)]; }
+  // Every write transaction but a chunk batch's: it goes before the next batch.
+  Result<Txn> begin_write() { return Txn::begin(env_, true, &gate_); }
 
   StoreOptions options_;
   MDB_env* env_ = nullptr;
@@ -285,6 +329,7 @@ class LmdbStore final : public Store {
   MDB_dbi chunks_ = 0;
   MDB_dbi kv_[kTableCount] = {};
   std::mutex mu_;
+  WriterGate gate_;
   std::set<Sha256Digest> active_ingests_;
   std::atomic<uint64_t> transfers_{0};
   std::atomic<uint64_t> checksum_failures_{0};
@@ -339,7 +384,7 @@ Status LmdbStore::open(const StoreOptions& options) {
   if (dead > 0) kLog.warn("cleared stale reader slots", {{"count", dead}, {"dir", options_.dir}});
   stale_readers_cleared_ = static_cast<uint64_t>(dead);
 
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   rc = mdb_dbi_open(txn.get(), "artifacts", MDB_CREATE, &artifacts_);
   if (rc == 0) rc = mdb_dbi_open(txn.get(), "chunks", MDB_CREATE, &chunks_);
   for (size_t i = 0; rc == 0 && i < kTableCount; ++i) {
@@ -396,7 +441,7 @@ Status LmdbStore::delete_chunks(MDB_txn* txn, const Sha256Digest& sha, uint64_t 
 
 Status LmdbStore::update_record(const Sha256Digest& sha, std::string_view what,
                                 const std::function<Status(ArtifactRecord&)>& fn) {
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
   if (!rec) {
     return make_error(Errc::not_found, "unknown_artifact",
@@ -453,7 +498,7 @@ Result<uint64_t> LmdbStore::rehash_committed(const Sha256Digest& sha, uint64_t c
     }
   }
   if (good != committed) {
-    FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+    FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
     FG_TRY(delete_chunks(txn.get(), sha, good / kChunkSize));
     FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
     if (rec) {
@@ -512,7 +557,7 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
   bool resume =
       existing && existing->state == ArtifactState::ingesting && existing->length == length;
   {
-    FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+    FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
     if (resume) {
       rec = *existing;
     } else {
@@ -551,6 +596,7 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
 Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
                                 std::span<const uint8_t> bytes,
                                 std::optional<int64_t> make_visible_at) {
+  gate_.wait_for_small();
   FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
   FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
   if (!rec || rec->state != ArtifactState::ingesting) {
@@ -583,7 +629,7 @@ Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
 }
 
 Status LmdbStore::discard(const Sha256Digest& sha) {
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   FG_TRY(delete_chunks(txn.get(), sha, 0));
   MDB_val key = as_val(digest_key(sha));
   int rc = mdb_del(txn.get(), artifacts_, &key, nullptr);
@@ -688,7 +734,7 @@ Status LmdbStore::unpin(const Sha256Digest& sha, std::string_view owner) {
 
 Status LmdbStore::unpin_all(std::string_view owner) {
   FG_ASSIGN_OR_RETURN(auto records, all_records());
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   bool changed = false;
   for (auto& [d, r] : records) {
     auto it = std::remove(r.pins.begin(), r.pins.end(), owner);
@@ -709,7 +755,7 @@ Status LmdbStore::evict(const Sha256Digest& sha) {
     return make_error(Errc::busy, "ingest_in_progress",
                       "artifact " + sha.hex() + " is being ingested");
   }
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   FG_ASSIGN_OR_RETURN(std::optional<ArtifactRecord> rec, get_record(txn.get(), sha));
   if (!rec) {
     return make_error(Errc::not_found, "unknown_artifact",
@@ -874,7 +920,7 @@ Status LmdbStore::kv_write(std::span<const KvWrite> writes) {
                             std::to_string(w.key.size()));
     }
   }
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   for (const auto& w : writes) {
     MDB_val k = as_val(w.key);
     int rc;
@@ -912,7 +958,7 @@ Result<std::vector<std::pair<std::string, std::string>>> LmdbStore::kv_scan(Tabl
 }
 
 Status LmdbStore::overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, size_t offset) {
-  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
+  FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   std::string k = chunk_key(sha, index);
   MDB_val key = as_val(k);
   MDB_val val;
