@@ -50,9 +50,13 @@ class TlsStream {
   // Queues a close_notify alert.
   void shutdown();
 
-  bool has_output() const;
-  // Takes everything waiting to be written to the socket.
+  bool has_output() const { return !output_.empty(); }
+  // Takes everything waiting to be written to the socket. No copy: BoringSSL writes its
+  // records straight into this string, which is handed over whole.
   std::string take_output();
+  // Gives back a taken output once it has been written, so the next records reuse its
+  // capacity instead of a fresh allocation (one spare is kept, small ones only).
+  void recycle_output(std::string written);
 
   bool handshake_done() const { return handshake_done_; }
   bool peer_closed() const { return peer_closed_; }
@@ -62,14 +66,16 @@ class TlsStream {
   SSL* ssl() const { return ssl_.get(); }
 
  private:
-  explicit TlsStream(bssl::UniquePtr<SSL> ssl) : ssl_(std::move(ssl)) {}
+  TlsStream() = default;
   Status drive_handshake();
   Status check_pins() const;
   Error tls_error(std::string_view what) const;
 
+  // Declared before ssl_ so that they outlive the BIO that appends to output_.
+  std::string output_;  // ciphertext not yet taken, appended by the write BIO
+  std::string spare_;   // a recycled buffer, empty, for output_ after the next take
   bssl::UniquePtr<SSL> ssl_;
-  BIO* in_ = nullptr;   // owned by ssl_
-  BIO* out_ = nullptr;  // owned by ssl_
+  BIO* in_ = nullptr;  // owned by ssl_
   std::string peer_host_;
   std::vector<std::string> spki_pins_;
   bool handshake_done_ = false;

@@ -393,6 +393,8 @@ void HttpConnection::on_write(uv_write_t* req, int status) {
   }
   c->bufs_.clear();
   if (c->blob_ && c->blob_pos_ < c->blob_end_) {
+    // The written ciphertext buffer takes the records of a later window: no allocation.
+    if (c->tls_) c->tls_->recycle_output(std::move(c->tls_out_));
     c->set_phase(Phase::sending);  // progress: restart the send timeout
     c->send_next_window();
     return;
