@@ -67,6 +67,9 @@ class TlsStream {
 
  private:
   TlsStream() = default;
+  // NOTE: the write BIO points at output_, so a stream never moves.
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
   Status drive_handshake();
   Status check_pins() const;
   Error tls_error(std::string_view what) const;
