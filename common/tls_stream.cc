@@ -71,8 +71,8 @@ const BIO_METHOD* output_method() {
   return method;
 }
 
-// Larger buffers than this (a big response in one write) are freed, not kept as the spare.
-constexpr size_t kMaxSpareOutput = 256 * 1024;
+// Larger buffers than this (a big response in one write) are freed, not recycled.
+constexpr size_t kMaxRecycledOutput = 256 * 1024;
 
 }  // namespace
 
@@ -202,17 +202,25 @@ Status TlsStream::send(std::span<const uint8_t> plaintext) {
 void TlsStream::shutdown() { SSL_shutdown(ssl_.get()); }
 
 std::string TlsStream::take_output() {
-  if (output_.empty()) return {};
-  std::string out = std::move(output_);
-  output_ = std::move(spare_);  // empty, with the capacity of an earlier output
-  spare_.clear();
+  std::string out;
+  out.swap(output_);  // output_ is left without a buffer until one is recycled
   return out;
 }
 
 void TlsStream::recycle_output(std::string written) {
-  if (written.capacity() > kMaxSpareOutput || written.capacity() <= spare_.capacity()) return;
+  // Records written while `written` was on the wire stay where they are: no copy.
+  if (!output_.empty() || written.capacity() <= output_.capacity() ||
+      written.capacity() > kMaxRecycledOutput) {
+    return;
+  }
   written.clear();
-  spare_ = std::move(written);
+  output_.swap(written);
+}
+
+void TlsStream::reserve_output(size_t plaintext_bytes) {
+  // A record per 16 KiB, and a few more for the starts of separate send() calls.
+  const size_t records = plaintext_bytes / SSL3_RT_MAX_PLAIN_LENGTH + 4;
+  output_.reserve(output_.size() + plaintext_bytes + records * SSL_max_seal_overhead(ssl_.get()));
 }
 
 std::string TlsStream::peer_common_name() const {

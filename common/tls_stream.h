@@ -54,9 +54,13 @@ class TlsStream {
   // Takes everything waiting to be written to the socket. No copy: BoringSSL writes its
   // records straight into this string, which is handed over whole.
   std::string take_output();
-  // Gives back a taken output once it has been written, so the next records reuse its
-  // capacity instead of a fresh allocation (one spare is kept, small ones only).
+  // Gives back a taken output once it has been written: the next records are written into
+  // its capacity, so a transfer of many windows holds one buffer and allocates it once.
+  // Kept only if no newer output is waiting and it is not larger than a few windows.
   void recycle_output(std::string written);
+  // Makes room for the records of `plaintext_bytes` about to be sent in a few send()
+  // calls, so the output grows once rather than record by record.
+  void reserve_output(size_t plaintext_bytes);
 
   bool handshake_done() const { return handshake_done_; }
   bool peer_closed() const { return peer_closed_; }
@@ -74,9 +78,8 @@ class TlsStream {
   Status check_pins() const;
   Error tls_error(std::string_view what) const;
 
-  // Declared before ssl_ so that they outlive the BIO that appends to output_.
+  // Declared before ssl_ so that it outlives the BIO that appends to it.
   std::string output_;  // ciphertext not yet taken, appended by the write BIO
-  std::string spare_;   // a recycled buffer, empty, for output_ after the next take
   bssl::UniquePtr<SSL> ssl_;
   BIO* in_ = nullptr;  // owned by ssl_
   std::string peer_host_;

@@ -355,6 +355,9 @@ bool HttpConnection::write_now() {
 }
 
 bool HttpConnection::encrypt(const uv_buf_t* bufs, unsigned n) {
+  size_t total = 0;
+  for (unsigned i = 0; i < n; ++i) total += bufs[i].len;
+  tls_->reserve_output(total);
   for (unsigned i = 0; i < n; ++i) {
     auto plain =
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bufs[i].base), bufs[i].len);
