@@ -104,7 +104,7 @@ class TlsClient {
 TEST_CASE("100 stalled TLS readers of an 8 MiB blob cost under 112 KiB each", "[backpressure]") {
   constexpr int kClients = 100;
   // One 64 KiB window of ciphertext, plus both ends' TLS state (the clients live in this
-  // process too). Taking the ciphertext with a copy held two windows: about 170 KiB.
+  // process too). Taking the ciphertext with a copy held two windows: 145 KiB.
   constexpr long kBoundPerClientKib = 112;
   TempDir dir;
   const auto pki = make_test_pki(dir.path()).value();
