@@ -18,6 +18,16 @@ using fleetgate::TlsStream;
 
 namespace {
 
+// ASan keeps freed memory in quarantine, so the resident size says nothing there; the
+// stalled transfers still run, for the sanitizer to check them.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMeasureMemory = false;
+#elif defined(__has_feature)
+constexpr bool kMeasureMemory = !__has_feature(address_sanitizer);
+#else
+constexpr bool kMeasureMemory = true;
+#endif
+
 long rss_anon_kib() {
   std::ifstream in("/proc/self/status");
   std::string key;
@@ -145,7 +155,7 @@ TEST_CASE("100 stalled TLS readers of an 8 MiB blob cost under 112 KiB each", "[
   long per_client = (after - before) / kClients;
   INFO("RssAnon before " << before << " KiB, after " << after << " KiB, per client " << per_client
                          << " KiB");
-  CHECK(per_client < kBoundPerClientKib);
+  if (kMeasureMemory) CHECK(per_client < kBoundPerClientKib);
   clients.clear();
   CHECK(gw.stop());
   CHECK(gw.store.open_transfers() == 0);
