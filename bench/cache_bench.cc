@@ -8,7 +8,7 @@
 // Both read sides hand every byte to the same consumer (a word sum), as a server would
 // hand them to a socket. Prints the ratios; goals: read >= 0.9x, ingest >= 0.5x.
 //
-//   cache_bench [--size BYTES] [--dir DIR] [--rounds N] [--commit-bytes N]
+//   cache_bench [--size BYTES] [--dir DIR] [--rounds N] [--commit-bytes N] [--overlap 0|1]
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   std::string dir = ".";
   int rounds = 3;
   uint64_t commit_bytes = cache::StoreOptions{}.commit_bytes;
+  bool overlap = cache::StoreOptions{}.overlap_commits;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--size") {
@@ -122,10 +123,13 @@ int main(int argc, char** argv) {
       dir = argv[i + 1];
     } else if (a == "--commit-bytes") {
       commit_bytes = std::strtoull(argv[i + 1], nullptr, 10);
+    } else if (a == "--overlap") {
+      overlap = std::atoi(argv[i + 1]) != 0;
     } else if (a == "--rounds") {
       rounds = std::max(1, std::atoi(argv[i + 1]));
     } else {
-      die("usage: cache_bench [--size BYTES] [--dir DIR] [--rounds N] [--commit-bytes N]");
+      die("usage: cache_bench [--size BYTES] [--dir DIR] [--rounds N] [--commit-bytes N] "
+          "[--overlap 0|1]");
     }
   }
   std::string work = dir + "/fg-cache-bench." + std::to_string(::getpid());
@@ -148,16 +152,21 @@ int main(int argc, char** argv) {
   options.quota_bytes = size + (64ull << 20);
   options.clock = &clock;
   options.commit_bytes = commit_bytes;
+  options.overlap_commits = overlap;
 
   double best_pw = 1e9, best_pr = 1e9, best_ci = 1e9, best_cr = 1e9, best_reuse = 1e9;
   uint64_t sum_plain = 0, sum_cache = 0;
   for (int r = 0; r < rounds; ++r) {
     std::string file = work + "/plain.bin";
     std::filesystem::remove_all(options.dir);
-    best_pw = std::min(best_pw, plain_write(file, data));
+    // The side that writes second gets page-cache memory the first one did not free; on
+    // a VM whose host backs freed guest memory lazily that side pays for it. Alternate
+    // the order between rounds so each side has its best case among the rounds.
+    if (r % 2 == 0) best_pw = std::min(best_pw, plain_write(file, data));
     auto store = cache::open_lmdb_store(options);
     if (!store.ok()) die(store.error().to_string());
     best_ci = std::min(best_ci, cache_ingest(**store, sha, data));
+    if (r % 2 == 1) best_pw = std::min(best_pw, plain_write(file, data));
     // Reads are short and the machine is shared: interleave several of each.
     for (int k = 0; k < 3; ++k) {
       best_pr = std::min(best_pr, plain_read(file, sum_plain));
@@ -173,8 +182,9 @@ int main(int argc, char** argv) {
   if (sum_plain != sum_cache) die("the two sides read different bytes");
 
   const double mib = static_cast<double>(size) / (1 << 20);
-  std::printf("cache_bench: %.0f MiB, best of %d rounds, commit batch %llu KiB, dir %s\n", mib,
-              rounds, static_cast<unsigned long long>(commit_bytes >> 10), dir.c_str());
+  std::printf("cache_bench: %.0f MiB, best of %d rounds, commit batch %llu KiB%s, dir %s\n", mib,
+              rounds, static_cast<unsigned long long>(commit_bytes >> 10),
+              overlap ? " (overlapped)" : " (in series)", dir.c_str());
   std::printf("  write+fsync plain file  %8.1f MiB/s\n", mib / best_pw);
   std::printf("  cache ingest            %8.1f MiB/s   ratio %.2fx (goal >= 0.50x)\n",
               mib / best_ci, best_pw / best_ci);

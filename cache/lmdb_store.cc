@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 
@@ -138,19 +139,30 @@ class Txn {
 
 class LmdbStore;
 
+// Appends fill a batch buffer; a full batch is committed (one LMDB write transaction and
+// its data sync) on a thread of its own while the next batch fills, so the syncs overlap
+// the network and the hashing instead of stalling them. At most one batch is in flight.
 class LmdbIngest final : public Ingest {
  public:
   LmdbIngest(LmdbStore& store, const Sha256Digest& sha, uint64_t length, uint64_t committed,
-             Sha256 hasher, size_t commit_bytes)
-      : store_(store), sha_(sha), length_(length), committed_(committed), hasher_(hasher) {
+             Sha256 hasher, size_t commit_bytes, bool overlap_commits)
+      : store_(store),
+        sha_(sha),
+        length_(length),
+        committed_(committed),
+        durable_(committed),
+        hasher_(hasher),
+        overlap_commits_(overlap_commits) {
     buffer_.reserve(commit_bytes);
   }
   ~LmdbIngest() override;
 
   const Sha256Digest& sha256() const override { return sha_; }
   uint64_t length() const override { return length_; }
-  uint64_t offset() const override { return committed_ + buffer_.size(); }
-  uint64_t durable() const override { return committed_; }
+  uint64_t offset() const override {
+    return committed_ + in_flight_batch_.size() + buffer_.size();
+  }
+  uint64_t durable() const override { return durable_.load(std::memory_order_acquire); }
   Status append(std::span<const uint8_t> data) override;
   Result<ArtifactInfo> finish() override;
   void abort() override;
@@ -160,13 +172,22 @@ class LmdbIngest final : public Ingest {
     failed_ = e;
     return e;
   }
+  // Hands the full buffer_ to the committer (or commits it here without overlap).
+  Status send_batch();
+  // Waits for the batch in flight, if any, and takes its outcome.
+  Status settle();
+  Status commit_batch(std::span<const uint8_t> batch, uint64_t first_index);
 
   LmdbStore& store_;
   Sha256Digest sha_;
   uint64_t length_;
-  uint64_t committed_;
+  uint64_t committed_;                // bytes in batches whose commit has returned
+  std::atomic<uint64_t> durable_;     // same, readable while a batch is in flight
   Sha256 hasher_;
-  std::vector<uint8_t> buffer_;
+  bool overlap_commits_;
+  std::vector<uint8_t> buffer_;           // the batch being filled
+  std::vector<uint8_t> in_flight_batch_;  // the batch in_flight_ is committing
+  std::future<Status> in_flight_;
   std::optional<Error> failed_;
   bool done_ = false;
 };
@@ -523,7 +544,8 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
     }
   }
   return std::unique_ptr<Ingest>(
-      new LmdbIngest(*this, sha, length, committed, hasher, commit_bytes_));
+      new LmdbIngest(*this, sha, length, committed, hasher, commit_bytes_,
+                     options_.overlap_commits));
 }
 
 Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
@@ -927,7 +949,49 @@ Result<uint64_t> LmdbStore::count_chunks(const Sha256Digest& sha) {
 
 // ---- LmdbIngest ----
 
-LmdbIngest::~LmdbIngest() { store_.release_ingest(sha_); }
+LmdbIngest::~LmdbIngest() {
+  // The committer uses this object's buffer and the store: let it finish first. What it
+  // commits stays durable and resumable.
+  if (in_flight_.valid()) in_flight_.wait();
+  store_.release_ingest(sha_);
+}
+
+Status LmdbIngest::commit_batch(std::span<const uint8_t> batch, uint64_t first_index) {
+  Status s = store_.commit_chunks(sha_, first_index, batch, std::nullopt);
+  if (s.ok()) durable_.store(first_index * kChunkSize + batch.size(), std::memory_order_release);
+  return s;
+}
+
+Status LmdbIngest::settle() {
+  if (!in_flight_.valid()) return ok_status();
+  Status s = in_flight_.get();
+  if (s.ok()) committed_ += in_flight_batch_.size();
+  in_flight_batch_.clear();
+  return s;
+}
+
+Status LmdbIngest::send_batch() {
+  FG_TRY(settle());
+  const uint64_t first_index = committed_ / kChunkSize;
+  if (overlap_commits_) {
+    // The emptied previous batch becomes the next buffer: two allocations per ingest.
+    std::swap(buffer_, in_flight_batch_);
+    try {
+      in_flight_ = std::async(std::launch::async, [this, first_index] {
+        return commit_batch(in_flight_batch_, first_index);
+      });
+      return ok_status();
+    } catch (const std::system_error& e) {
+      // No thread to spare: commit here, in series, as without overlap.
+      kLog.warn("committing an ingest batch without overlap", {{"error", e.what()}});
+      std::swap(buffer_, in_flight_batch_);
+    }
+  }
+  FG_TRY(commit_batch(buffer_, first_index));
+  committed_ += buffer_.size();
+  buffer_.clear();
+  return ok_status();
+}
 
 Status LmdbIngest::append(std::span<const uint8_t> data) {
   if (failed_) return *failed_;
@@ -950,12 +1014,10 @@ Status LmdbIngest::append(std::span<const uint8_t> data) {
     // A batch that ends the artifact waits for finish(), which commits it with the
     // state change.
     if (buffer_.size() == store_.commit_bytes() && offset() < length_) {
-      Status s = store_.commit_chunks(sha_, committed_ / kChunkSize, buffer_, std::nullopt);
       // The uncommitted bytes are in the hash state already: after a failed commit this
       // ingest object is unusable; a new begin_ingest resumes from what is durable.
+      Status s = send_batch();
       if (!s.ok()) return fail(s.take_error());
-      committed_ += buffer_.size();
-      buffer_.clear();
     }
   }
   return ok_status();
@@ -971,6 +1033,10 @@ Result<ArtifactInfo> LmdbIngest::finish() {
     return make_error(Errc::verification, "length_short",
                       "artifact " + sha_.hex() + " has " + std::to_string(offset()) + " of " +
                           std::to_string(length_) + " bytes");
+  }
+  if (Status s = settle(); !s.ok()) {
+    failed_ = s.error();
+    return s.take_error();
   }
   done_ = true;
   Sha256Digest got = hasher_.finish();
@@ -989,6 +1055,7 @@ Result<ArtifactInfo> LmdbIngest::finish() {
     return s.take_error();
   }
   committed_ = length_;
+  durable_.store(length_, std::memory_order_release);
   buffer_.clear();
   return store_.stat(sha_);
 }
@@ -996,6 +1063,7 @@ Result<ArtifactInfo> LmdbIngest::finish() {
 void LmdbIngest::abort() {
   if (done_) return;
   done_ = true;
+  (void)settle();  // whatever it committed is discarded below
   buffer_.clear();
   Status s = store_.discard(sha_);
   if (!s.ok())

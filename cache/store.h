@@ -73,10 +73,17 @@ struct StoreOptions {
   unsigned max_transfers = 256;        // cap on read handles held across loop turns
   // An ingest commits its chunks in batches of this many bytes (a multiple of kChunkSize),
   // each batch one LMDB commit with one data sync (MDB_NOMETASYNC). A killed process loses
-  // at most the batch being filled; a power loss may also undo the last committed batch
-  // (its meta page is synced by the next commit), never corrupting the store. Larger
-  // batches mean fewer syncs (bench/README.md) and one buffer of this size per ingest.
+  // at most the batch being filled (and the one committing, see overlap_commits); a power
+  // loss may also undo the last committed batch (its meta page is synced by the next
+  // commit), never corrupting the store. Larger batches mean fewer syncs
+  // (bench/README.md) and bigger buffers (two of this size per ingest).
   uint64_t commit_bytes = 64 * kChunkSize;
+  // While one batch commits (and syncs) on a thread of its own, the next one fills, so
+  // the syncs overlap the download and the hashing: one more buffer of commit_bytes per
+  // ingest, and a killed process may also lose the batch that was committing. Off: each
+  // batch commits inside the append() that fills it (tests that observe durable() step
+  // by step turn it off).
+  bool overlap_commits = true;
   const Clock* clock = nullptr;  // required
 };
 
@@ -91,7 +98,8 @@ class Ingest {
   // resumed download asks the origin to continue.
   virtual uint64_t offset() const = 0;
   // Bytes in committed chunks: what survives a process crash now (a power loss may
-  // undo the last batch, see StoreOptions::commit_bytes).
+  // undo the last batch, see StoreOptions::commit_bytes). Safe to read from another
+  // thread; it grows when a batch committing in the background is done.
   virtual uint64_t durable() const = 0;
   // Appends bytes at offset(). Full chunks are committed as they fill, in batches of
   // StoreOptions::commit_bytes. Fails with

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "common/clock.h"
@@ -24,16 +25,19 @@ namespace {
 const Logger kLog("run");
 
 constexpr const char* kUsage =
-    "usage: fleetgate run -c FILE [--listen ADDR]\n"
-    "       fleetgate run --demo [--listen ADDR]\n"
+    "usage: fleetgate run -c FILE [--listen ADDR] [--coap-listen ADDR] [--dtls-listen ADDR]\n"
+    "       fleetgate run --demo [--listen ADDR] [--coap-listen ADDR] [--dtls-listen ADDR]\n"
     "\n"
     "Runs the gateway in the foreground until SIGTERM or SIGINT.\n"
     "\n"
     "  -c, --config FILE  the configuration file (see config/fleetgate.example.toml)\n"
     "  --demo             built-in settings: state in a new temporary directory, with a\n"
     "                     signed demo repository, one device and its firmware synced;\n"
-    "                     HTTP on 127.0.0.1:8080; removes its state on exit\n"
+    "                     HTTP on 127.0.0.1:8080, CoAP on 127.0.0.1:5683 and CoAP over\n"
+    "                     DTLS-PSK on 127.0.0.1:5684; removes its state on exit\n"
     "  --listen ADDR      replace [http] listen with ADDR (\"127.0.0.1:0\" picks a port)\n"
+    "  --coap-listen ADDR replace [coap] listen (plain CoAP over UDP) with ADDR\n"
+    "  --dtls-listen ADDR replace [coap] dtls_listen (CoAP over DTLS-PSK) with ADDR\n"
     "\n"
     "With [northbound] origin set, the gateway syncs at start, then every poll_interval\n"
     "(backing off while the origin is unreachable; downloads wait for sync_window unless\n"
@@ -51,6 +55,8 @@ struct RunArgs {
   std::string config_path;
   bool demo = false;
   std::string listen;
+  std::string coap_listen;
+  std::string dtls_listen;
 };
 
 // Removes the demo's temporary state directory when the run ends.
@@ -70,13 +76,15 @@ class DemoStateDir {
   std::string path_;
 };
 
-// What to try, with the real addresses, token and hash of this run.
-void print_demo(const Demo& demo, const std::vector<std::string>& addresses) {
+// What to try, with the real addresses, token, PSK and hash of this run.
+void print_demo(const Demo& demo, const std::vector<std::string>& addresses,
+                const std::vector<std::string>& coaps_addresses) {
   std::printf("fleetgate demo: state in %s (removed on exit)\n", demo.config.state_dir.c_str());
-  std::printf("fleetgate demo: signed repository in %s/demo-repo, synced into the cache:\n"
-              "                %s (%llu bytes, sha256 %s)\n",
-              demo.config.state_dir.c_str(), demo.target.c_str(),
-              static_cast<unsigned long long>(demo.length), demo.sha256_hex.c_str());
+  std::printf(
+      "fleetgate demo: signed repository in %s/demo-repo, synced into the cache:\n"
+      "                %s (%llu bytes, sha256 %s)\n",
+      demo.config.state_dir.c_str(), demo.target.c_str(),
+      static_cast<unsigned long long>(demo.length), demo.sha256_hex.c_str());
   const std::string auth = "-H 'Authorization: Bearer " + demo.token + "'";
   for (const auto& a : addresses) {
     std::printf("\ntry:\n");
@@ -87,7 +95,16 @@ void print_demo(const Demo& demo, const std::vector<std::string>& addresses) {
                 auth.c_str(), a.c_str(), demo.sha256_hex.c_str());
     std::printf("  curl http://%s/metrics\n", a.c_str());
   }
-  std::printf("\nCoAP (coap-client-gnutls) is not served yet: the CoAP server is a later issue.\n");
+  const std::string psk = "-u " + demo.device_id + " -k " + demo.psk;
+  for (const auto& a : coaps_addresses) {
+    std::printf("\nCoAP over DTLS-PSK (identity %s):\n", demo.device_id.c_str());
+    std::printf("  coap-client-gnutls %s coaps://%s/n/%s\n", psk.c_str(), a.c_str(),
+                demo.device_id.c_str());
+    std::printf(
+        "  coap-client-gnutls %s -b 1024 -o demo-coap.bin coaps://%s/b/%s && "
+        "sha256sum demo-coap.bin\n",
+        psk.c_str(), a.c_str(), demo.sha256_hex.c_str());
+  }
   std::printf("fleetgate demo: stop with Ctrl-C\n");
   std::fflush(stdout);
 }
@@ -107,6 +124,10 @@ int cmd_run(Args args) {
       ra.demo = true;
     } else if (a == "--listen" && i + 1 < args.size()) {
       ra.listen = args[++i];
+    } else if (a == "--coap-listen" && i + 1 < args.size()) {
+      ra.coap_listen = args[++i];
+    } else if (a == "--dtls-listen" && i + 1 < args.size()) {
+      ra.dtls_listen = args[++i];
     } else {
       std::fprintf(stderr, "fleetgate run: unexpected argument '%s'\n\n%s", args[i], kUsage);
       return kExitUsage;
@@ -150,6 +171,16 @@ int cmd_run(Args args) {
     }
     cfg.http.listen = {ra.listen};
   }
+  for (auto [flag, value, target] :
+       {std::tuple{"--coap-listen", &ra.coap_listen, &cfg.coap.listen},
+        std::tuple{"--dtls-listen", &ra.dtls_listen, &cfg.coap.dtls_listen}}) {
+    if (value->empty()) continue;
+    if (auto a = SocketAddress::parse(*value); !a.ok()) {
+      std::fprintf(stderr, "fleetgate run: %s: %s\n", flag, a.error().message.c_str());
+      return kExitUsage;
+    }
+    *target = {*value};
+  }
 
   // A peer that resets a connection must cost a write error, not the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -166,7 +197,7 @@ int cmd_run(Args args) {
       status = kExitFailed;
       daemon.request_stop("start failed");
     } else if (demo) {
-      print_demo(*demo, daemon.http_addresses());
+      print_demo(*demo, daemon.http_addresses(), daemon.coaps_addresses());
     }
     loop.run();
   }

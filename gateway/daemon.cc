@@ -12,6 +12,7 @@
 #include "gateway/plan_oracle.h"
 #include "gateway/request_router.h"
 #include "gateway/sync_service.h"
+#include "southbound/coap_server.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
 
@@ -58,6 +59,20 @@ class HttpService final : public Service {
   std::shared_ptr<TlsContext> tls_;
 };
 
+// The CoAP server: every [coap] listen and dtls_listen address on one libcoap context.
+class CoapService final : public Service {
+ public:
+  explicit CoapService(std::unique_ptr<southbound::CoapServer> server)
+      : server_(std::move(server)) {}
+  std::string_view name() const override { return "coap"; }
+  void stop_accepting() override { server_->stop_accepting(); }
+  size_t in_flight() const override { return server_->in_flight(); }
+  void shut_down(std::function<void()> done) override { server_->close(std::move(done)); }
+
+ private:
+  std::unique_ptr<southbound::CoapServer> server_;
+};
+
 }  // namespace
 
 void apply_log_config(const config::LogConfig& log) {
@@ -90,6 +105,7 @@ Status Daemon::start() {
   FG_TRY(open_state());
   FG_TRY(start_sync());
   FG_TRY(start_http());
+  FG_TRY(start_coap());
   if (sync_) sync_->start();
 
   auto add_signal = [this](int signum, std::function<void()> fn) -> Status {
@@ -110,6 +126,8 @@ Status Daemon::start() {
   kLog.info("gateway started",
             {{"http", joined(http_addresses_)},
              {"https", joined(https_addresses_)},
+             {"coap", joined(coap_addresses_)},
+             {"coaps", joined(coaps_addresses_)},
              {"state_dir", config_.state_dir},
              {"config", config_path_.empty() ? std::string("(built-in)") : config_path_},
              {"shutdown_grace", format_duration(config_.shutdown_grace)}});
@@ -212,6 +230,30 @@ Status Daemon::start_http() {
   };
   for (const auto& listen : h.listen) FG_TRY(serve(listen, nullptr));
   for (const auto& listen : h.tls_listen) FG_TRY(serve(listen, tls));
+  return ok_status();
+}
+
+Status Daemon::start_coap() {
+  const auto& c = config_.coap;
+  if (c.listen.empty() && c.dtls_listen.empty()) return ok_status();
+  southbound::CoapServerOptions options;
+  options.listen = c.listen;
+  options.dtls_listen = c.dtls_listen;
+  options.metrics = &metrics_;
+  southbound::Services services;
+  services.store = store_.get();
+  services.clock = &clock_;
+  services.oracle = oracle_.get();
+  services.devices = devices_.get();
+  auto server = southbound::CoapServer::start(loop_.raw(), options, services);
+  if (!server.ok()) {
+    Error e = server.take_error();
+    e.message = "cannot serve CoAP: " + e.message;
+    return e;
+  }
+  coap_addresses_ = (*server)->addresses();
+  coaps_addresses_ = (*server)->dtls_addresses();
+  add_service(std::make_unique<CoapService>(std::move(server).value()));
   return ok_status();
 }
 

@@ -69,6 +69,9 @@ class Daemon {
   // Where the HTTP services actually listen ("127.0.0.1:41234"), for logs and the demo.
   const std::vector<std::string>& http_addresses() const { return http_addresses_; }
   const std::vector<std::string>& https_addresses() const { return https_addresses_; }
+  // Where CoAP (UDP) and CoAP over DTLS-PSK actually listen.
+  const std::vector<std::string>& coap_addresses() const { return coap_addresses_; }
+  const std::vector<std::string>& coaps_addresses() const { return coaps_addresses_; }
 
   // Adds a service before start() (tests, and wiring of services built elsewhere).
   void add_service(std::unique_ptr<Service> service);
@@ -77,6 +80,7 @@ class Daemon {
   Status open_state();
   Status start_sync();
   Status start_http();
+  Status start_coap();
   void check_drained();
   void finish(bool forced);
 
@@ -95,6 +99,8 @@ class Daemon {
   std::unique_ptr<uv::Timer> drain_poll_;
   std::vector<std::string> http_addresses_;
   std::vector<std::string> https_addresses_;
+  std::vector<std::string> coap_addresses_;
+  std::vector<std::string> coaps_addresses_;
   size_t services_open_ = 0;
   bool stopping_ = false;
   bool finished_ = false;

@@ -31,11 +31,12 @@ std::string demo_firmware() {
   return fw;
 }
 
-std::string random_token() {
+// `prefix` + 32 random hex digits: printable, so it can go on a command line.
+std::string random_secret(std::string_view prefix) {
   uint8_t raw[16];
   RAND_bytes(raw, sizeof raw);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string token = "demo-";
+  std::string token(prefix);
   for (uint8_t b : raw) {
     token.push_back(kHex[b >> 4]);
     token.push_back(kHex[b & 15]);
@@ -48,7 +49,8 @@ Status write_private_file(const std::string& path, const std::string& contents) 
   out << contents;
   out.close();
   if (!out) return make_error(Errc::io, "write", "cannot write " + path);
-  if (::chmod(path.c_str(), 0600) != 0) return make_error(Errc::io, "chmod", "cannot chmod " + path);
+  if (::chmod(path.c_str(), 0600) != 0)
+    return make_error(Errc::io, "chmod", "cannot chmod " + path);
   return ok_status();
 }
 
@@ -65,7 +67,8 @@ Result<std::string> read_file(const std::string& path) {
 Result<Demo> prepare_demo(const std::string& state_dir, const Clock& clock) {
   Demo demo;
   demo.device_id = kDevice;
-  demo.token = random_token();
+  demo.token = random_secret("demo-");
+  demo.psk = random_secret("psk-");
   demo.target = kTarget;
 
   // The publisher side, as the cloud would run it.
@@ -83,6 +86,8 @@ Result<Demo> prepare_demo(const std::string& state_dir, const Clock& clock) {
   c.state_dir = state_dir;
   c.shutdown_grace = std::chrono::seconds(2);
   c.http.listen = {"127.0.0.1:8080"};
+  c.coap.listen = {"127.0.0.1:5683"};
+  c.coap.dtls_listen = {"127.0.0.1:5684"};
   c.cache.quota = 1ull << 30;
   c.northbound.origin = repo.url();
   c.northbound.trust_root = repo.root_path();
@@ -90,7 +95,7 @@ Result<Demo> prepare_demo(const std::string& state_dir, const Clock& clock) {
   FG_TRY(write_private_file(c.devices.file,
                             std::string("[[device]]\nid = \"") + kDevice +
                                 "\"\ngroup = \"demo\"\nhardware = \"demo-board\"\ntoken = \"" +
-                                demo.token + "\"\n"));
+                                demo.token + "\"\npsk = \"" + demo.psk + "\"\n"));
 
   // The gateway side: one verified sync, so the firmware is cached before devices ask.
   FG_ASSIGN_OR_RETURN(std::unique_ptr<cache::Store> store,

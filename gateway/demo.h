@@ -3,7 +3,8 @@
 // directory, with no network:
 //   - a signed repository, as the cloud would publish it (`fleetgate repo`), holding one
 //     firmware image and a plan for site "demo" that deploys it to group "demo";
-//   - one device, "demo-sensor", with a fresh random bearer token;
+//   - one device, "demo-sensor", with a fresh random bearer token (HTTP) and DTLS
+//     pre-shared key (CoAP);
 //   - one verified sync from that repository into the cache (the same TUF workflow as a
 //     network sync), so the firmware is ready before the first device asks.
 #pragma once
@@ -21,6 +22,7 @@ struct Demo {
   config::Config config;  // state_dir, origin (file://), trust root, devices file
   std::string device_id;
   std::string token;
+  std::string psk;         // the device's DTLS-PSK key; its identity is device_id
   std::string target;      // the firmware's target name
   std::string sha256_hex;  // and its hash, the blob's address
   uint64_t length = 0;

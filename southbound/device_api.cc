@@ -1,7 +1,5 @@
 #include "southbound/device_api.h"
 
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -10,6 +8,7 @@
 #include "common/http_validator.h"
 #include "southbound/http_server.h"
 #include "southbound/next_json.h"
+#include "southbound/status_report.h"
 
 namespace fleetgate::southbound {
 
@@ -17,8 +16,6 @@ namespace {
 constexpr std::string_view kBlobPrefix = "/v1/blobs/sha256/";
 constexpr std::string_view kDevicesPrefix = "/v1/devices/";
 constexpr std::string_view kTufPrefix = "/tuf/";
-constexpr std::array<std::string_view, 6> kStates = {"downloading", "downloaded", "installing",
-                                                     "installed",   "failed",     "deferred"};
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -209,10 +206,6 @@ HttpReply DeviceApi::next(const Device& device) {
 }
 
 HttpReply DeviceApi::status(const Device& device, const http::Message& request) {
-  auto reject = [this](std::string_view why) {
-    ++reports_rejected_;
-    return HttpReply::text(400, std::string("status report rejected: ") + std::string(why));
-  };
   if (const std::string* ct = request.header("content-type")) {
     std::string_view type = *ct;
     type = type.substr(0, type.find(';'));
@@ -220,44 +213,18 @@ HttpReply DeviceApi::status(const Device& device, const http::Message& request) 
       return HttpReply::text(415, "status reports must be application/json");
     }
   }
-  nlohmann::json doc = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return reject("body is not valid JSON");
-  if (!doc.is_object()) return reject("body must be a JSON object");
-  nlohmann::json record = nlohmann::json::object();
-  for (auto& [key, value] : doc.items()) {
-    if (key != "deployment" && key != "state" && key != "version" && key != "reason") {
-      return reject("unknown field '" + key + "' (expected deployment, state, version, reason)");
+  StatusOutcome outcome = record_status_report(*s_.store, *s_.clock, device, request.body);
+  switch (outcome.kind) {
+    case StatusOutcome::Kind::rejected:
+      ++reports_rejected_;
+      return HttpReply::text(400, outcome.message);
+    case StatusOutcome::Kind::not_recorded: {
+      HttpReply r = HttpReply::text(503, outcome.message);
+      r.header("Retry-After", "5");
+      return r;
     }
-    if (!value.is_string()) return reject("field '" + key + "' must be a string");
-    record[key] = value;
-  }
-  if (!doc.contains("deployment") || doc["deployment"].get_ref<const std::string&>().empty()) {
-    return reject("field 'deployment' is required");
-  }
-  if (!doc.contains("state")) return reject("field 'state' is required");
-  const std::string& state = doc["state"].get_ref<const std::string&>();
-  bool known = false;
-  for (std::string_view s : kStates) known = known || s == state;
-  if (!known) {
-    return reject("state '" + state +
-                  "' is not one of downloading, downloaded, installing, installed, failed, "
-                  "deferred");
-  }
-  int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(s_.clock->now().time_since_epoch())
-          .count();
-  record["device"] = device.id;
-  record["received_ms"] = now_ms;
-  // Keys sort by arrival: milliseconds, then a sequence for reports in the same one.
-  char key[48];
-  std::snprintf(key, sizeof key, "%020lld-%010llu", static_cast<long long>(now_ms),
-                static_cast<unsigned long long>(report_seq_++ % 10'000'000'000ull));
-  cache::KvWrite w{cache::Table::outbox, key, record.dump()};
-  Status st = s_.store->kv_write(std::span<const cache::KvWrite>(&w, 1));
-  if (!st.ok()) {
-    HttpReply r = HttpReply::text(503, "status report not recorded: " + st.error().message);
-    r.header("Retry-After", "5");
-    return r;
+    case StatusOutcome::Kind::recorded:
+      break;
   }
   ++reports_recorded_;
   HttpReply r;

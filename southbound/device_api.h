@@ -60,7 +60,6 @@ class DeviceApi final : public RequestHandler {
 
   Services s_;
   std::function<HttpServerStats()> stats_;
-  uint64_t report_seq_ = 0;
   uint64_t reports_recorded_ = 0;
   uint64_t reports_rejected_ = 0;
   uint64_t auth_failures_ = 0;

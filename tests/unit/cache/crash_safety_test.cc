@@ -125,8 +125,10 @@ TEST_CASE("crash: SIGKILL during ingest never shows a partial artifact and resum
 
     f.store.reset();  // an LMDB environment must not cross fork()
     StoreOptions options = f.options;
-    // Alternate one-chunk and three-chunk commit batches.
+    // Alternate one-chunk and three-chunk commit batches, each committed in the append
+    // that fills it or in the background while the next one fills.
     options.commit_bytes = it % 2 == 0 ? kChunkSize : 3 * kChunkSize;
+    options.overlap_commits = it % 4 >= 2;
     DoomedChild child([&](const std::function<void(uint64_t)>& report) {
       auto store = open_lmdb_store(options);
       if (!store.ok()) return 10;

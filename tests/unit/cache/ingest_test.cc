@@ -1,13 +1,55 @@
 #include <catch2/catch.hpp>
 
+#include "tests/support/poll.h"
 #include "tests/unit/cache/store_fixture.h"
 
 namespace fleetgate::cache {
 namespace {
 
 using testing::digest_of;
+using fleetgate::testing::poll_until;
 using testing::random_bytes;
 using testing::StoreFixture;
+
+TEST_CASE("ingest: a batch commits in the background while the next one fills",
+          "[cache][ingest]") {
+  StoreFixture f;
+  f.options.overlap_commits = true;
+  f.reopen();
+  auto bytes = random_bytes(5 * kChunkSize, 7);
+  Sha256Digest sha = digest_of(bytes);
+  auto ing = f.store->begin_ingest(sha, bytes.size(), "fw/bg.bin");
+  REQUIRE(ing.ok());
+  // Four one-chunk batches leave; the fifth ends the artifact and waits for finish().
+  REQUIRE((*ing)->append(std::span<const uint8_t>(bytes).first(4 * kChunkSize + 7)).ok());
+  CHECK((*ing)->offset() == 4 * kChunkSize + 7);
+  // Each batch waits for the one before it, so at most the last is still on its way.
+  CHECK((*ing)->durable() >= 3 * kChunkSize);
+  CHECK(poll_until([&] { return (*ing)->durable() == 4 * kChunkSize; },
+                   std::chrono::seconds(10)));
+  CHECK(f.store->stat(sha)->committed == 4 * kChunkSize);
+  REQUIRE((*ing)->append(std::span<const uint8_t>(bytes).subspan(4 * kChunkSize + 7)).ok());
+  REQUIRE((*ing)->finish().ok());
+  CHECK((*ing)->durable() == bytes.size());
+  CHECK(*f.get(sha) == bytes);
+
+  // Dropping an ingest with a batch on its way waits for it: what it committed resumes.
+  auto other = random_bytes(4 * kChunkSize, 8);
+  Sha256Digest other_sha = digest_of(other);
+  auto dropped = f.store->begin_ingest(other_sha, other.size(), "fw/dropped.bin");
+  REQUIRE(dropped.ok());
+  REQUIRE((*dropped)->append(std::span<const uint8_t>(other).first(2 * kChunkSize)).ok());
+  dropped.value().reset();
+  auto resumed = f.store->begin_ingest(other_sha, other.size(), "fw/dropped.bin");
+  REQUIRE(resumed.ok());
+  CHECK((*resumed)->offset() == 2 * kChunkSize);
+
+  // Aborting with a batch on its way leaves nothing.
+  REQUIRE((*resumed)->append(std::span<const uint8_t>(other).subspan(2 * kChunkSize, kChunkSize))
+              .ok());
+  (*resumed)->abort();
+  CHECK(f.store->stat(other_sha).error().code == Errc::not_found);
+}
 
 TEST_CASE("ingest: bytes become visible only after finish", "[cache][ingest]") {
   StoreFixture f;

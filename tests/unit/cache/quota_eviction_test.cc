@@ -107,6 +107,10 @@ TEST_CASE("gc: drops quarantined artifacts and frees what is asked", "[cache][qu
 TEST_CASE("map full: a tiny LMDB map gives a space error, never a crash", "[cache][quota]") {
   // A quota far above what the 1 MiB map holds, so the map fills first.
   StoreFixture f(1ull << 30, 1ull << 20);
+  // A batch committing in the background reports its failure at the next append or at
+  // finish(); one committed inside append() reports it there.
+  f.options.overlap_commits = GENERATE(false, true);
+  f.reopen();
   auto big = random_bytes(8 * kChunkSize, 61);
   Sha256Digest sha = digest_of(big);
   auto ing = f.store->begin_ingest(sha, big.size(), "big");
@@ -114,6 +118,11 @@ TEST_CASE("map full: a tiny LMDB map gives a space error, never a crash", "[cach
   Status s;
   for (size_t off = 0; off < big.size() && s.ok(); off += kChunkSize) {
     s = (*ing)->append(std::span<const uint8_t>(big).subspan(off, kChunkSize));
+  }
+  if (s.ok()) {
+    auto finished = (*ing)->finish();
+    REQUIRE_FALSE(finished.ok());
+    s = finished.take_error();
   }
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code == Errc::space);

@@ -50,6 +50,7 @@ struct StoreFixture {
     options.map_size = map_size;
     options.max_transfers = max_transfers;
     options.commit_bytes = kChunkSize;  // chunk-granular progress, which the tests observe
+    options.overlap_commits = false;    // ... as soon as append() returns
     options.clock = &clock;
     reopen();
   }

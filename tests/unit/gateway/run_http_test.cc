@@ -17,6 +17,10 @@ namespace {
 using namespace std::chrono_literals;
 
 // The address logged in "gateway started ... http=127.0.0.1:PORT".
+// CoAP on ports of the kernel's choosing, so gateways under test never collide.
+const std::string kCoapAnyPort =
+    "[coap]\nlisten = [\"127.0.0.1:0\"]\ndtls_listen = [\"127.0.0.1:0\"]\n";
+
 std::string http_address(const ChildProcess& p) {
   std::smatch m;
   std::string err = p.err();
@@ -39,7 +43,8 @@ int connect_to(const std::string& addr) {
 }
 
 TEST_CASE("the demo serves its synced firmware to its device and cleans up on SIGTERM") {
-  ChildProcess p({FG_BINARY, "run", "--demo", "--listen", "127.0.0.1:0"});
+  ChildProcess p({FG_BINARY, "run", "--demo", "--listen", "127.0.0.1:0", "--coap-listen",
+                  "127.0.0.1:0", "--dtls-listen", "127.0.0.1:0"});
   REQUIRE(p.wait_for("stop with Ctrl-C", 20s, /*in_stderr=*/false));
   std::smatch m;
   std::string out = p.out();
@@ -71,6 +76,27 @@ TEST_CASE("the demo serves its synced firmware to its device and cleans up on SI
   auto anonymous = run_to_end({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", blob});
   CHECK(anonymous.out != "200");
 
+  // The printed CoAP commands, run as printed: next over DTLS-PSK, then the blob in
+  // 1024-byte blocks checked with sha256sum.
+  REQUIRE(std::regex_search(
+      out, m,
+      std::regex("coap-client-gnutls -u demo-sensor -k (psk-[0-9a-f]{32}) "
+                 "(coaps://127\\.0\\.0\\.1:[0-9]+)/n/demo-sensor\n")));
+  auto coap_next = run_to_end({"/bin/sh", "-c", m.str(0).substr(0, m.str(0).size() - 1)});
+  INFO(coap_next.out << coap_next.err);
+  CHECK(coap_next.out.find("\"sha256\":\"" + sha + "\"") != std::string::npos);
+  REQUIRE(std::regex_search(out, m,
+                            std::regex("coap-client-gnutls [^\n]* -b 1024 -o demo-coap\\.bin "
+                                       "coaps://[^\n]*sha256sum demo-coap\\.bin")));
+  auto coap_blob = run_to_end({"/bin/sh", "-c", "cd '" + dir.path() + "' && " + m.str(0)});
+  INFO(coap_blob.out << coap_blob.err);
+  CHECK(coap_blob.out.substr(0, 64) == sha);
+  // CoAP shows on /metrics next to HTTP: 256 KiB in 1024-byte blocks.
+  auto metrics = run_to_end({"/usr/bin/curl", "-s", base + "/metrics"});
+  CHECK(metrics.out.find("fleetgate_coap_blocks_sent_total 256\n") != std::string::npos);
+  CHECK(metrics.out.find("fleetgate_coap_requests_total{class=\"2xx\"} 257\n") !=
+        std::string::npos);
+
   p.signal(SIGTERM);
   REQUIRE(p.wait_exit(5s).value_or(-1) == 0);
   CHECK_FALSE(std::filesystem::exists(state));
@@ -89,7 +115,7 @@ TEST_CASE("run serves HTTPS on http.tls_listen with the configured certificate")
                                               "\"\n[http]\nlisten = []\n"
                                               "tls_listen = [\"127.0.0.1:0\"]\n"
                                               "tls_cert = \"" + cert + "\"\ntls_key = \"" +
-                                              key + "\"\n");
+                                              key + "\"\n" + kCoapAnyPort);
   ChildProcess p({FG_BINARY, "run", "-c", path});
   REQUIRE(p.wait_for("gateway started", 10s));
   std::smatch m;
@@ -113,7 +139,8 @@ TEST_CASE("an open connection holds the stop for at most shutdown_grace, then ex
   TempDir dir;
   std::string path = dir.file("ok.toml", "state_dir = \"" + (dir.path() + "/state") +
                                              "\"\nshutdown_grace = \"300ms\"\n"
-                                             "[http]\nlisten = [\"127.0.0.1:0\"]\n");
+                                             "[http]\nlisten = [\"127.0.0.1:0\"]\n" +
+                                             kCoapAnyPort);
   ChildProcess p({FG_BINARY, "run", "-c", path});
   REQUIRE(p.wait_for("gateway started", 10s));
   std::string addr = http_address(p);
@@ -146,12 +173,14 @@ TEST_CASE("an open connection holds the stop for at most shutdown_grace, then ex
 TEST_CASE("an address already in use makes run exit 1 naming the address") {
   TempDir dir;
   std::string cfg = dir.file("a.toml", "state_dir = \"" + (dir.path() + "/a") +
-                                           "\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n");
+                                           "\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n" +
+                                           kCoapAnyPort);
   ChildProcess first({FG_BINARY, "run", "-c", cfg});
   REQUIRE(first.wait_for("gateway started", 10s));
   std::string taken = http_address(first);
   REQUIRE_FALSE(taken.empty());
-  std::string cfg2 = dir.file("b.toml", "state_dir = \"" + (dir.path() + "/b") + "\"\n");
+  std::string cfg2 =
+      dir.file("b.toml", "state_dir = \"" + (dir.path() + "/b") + "\"\n" + kCoapAnyPort);
   auto second = run_to_end({FG_BINARY, "run", "-c", cfg2, "--listen", taken});
   INFO(second.err);
   CHECK(second.code == 1);

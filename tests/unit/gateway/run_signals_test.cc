@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <regex>
 
 #include "tests/unit/gateway/child_process.h"
 
@@ -13,7 +14,9 @@ using namespace std::chrono_literals;
 
 std::string good_config(const TempDir& dir, const std::string& extra = "") {
   return "state_dir = \"" + (dir.path() + "/state") +
-         "\"\nshutdown_grace = \"1s\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n" + extra;
+         "\"\nshutdown_grace = \"1s\"\n[http]\nlisten = [\"127.0.0.1:0\"]\n"
+         "[coap]\nlisten = [\"127.0.0.1:0\"]\ndtls_listen = [\"127.0.0.1:0\"]\n" +
+         extra;
 }
 
 TEST_CASE("run with a bad configuration exits 2, names the problem and starts nothing") {
@@ -61,6 +64,13 @@ TEST_CASE("SIGHUP with a broken file logs the error and keeps running on the old
   p.signal(SIGHUP);
   REQUIRE(p.wait_for("configuration reloaded", 5s));
   CHECK(p.running());
+  // The listeners stay: CoAP still answers (4.01: plain CoAP carries no device identity).
+  std::smatch m;
+  std::string err = p.err();
+  REQUIRE(std::regex_search(err, m, std::regex("coap=(127\\.0\\.0\\.1:[0-9]+)")));
+  auto coap = run_to_end({"/usr/bin/coap-client-gnutls", "-B", "5", "-v", "6",
+                          "coap://" + std::string(m[1]) + "/n/any"});
+  CHECK((coap.out + coap.err).find("4.01") != std::string::npos);
   p.signal(SIGTERM);
   auto code = p.wait_exit(5s);
   REQUIRE(code.has_value());

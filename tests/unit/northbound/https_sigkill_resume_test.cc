@@ -98,9 +98,10 @@ TEST_CASE("SIGKILL mid-download, restart: resume from the committed chunks",
   REQUIRE(done.ok());
   // The restart fetched exactly what was not durable.
   CHECK(origin->counters().body_bytes == kSize - durable);
-  // Everything fetched before the kill beyond the durable point was lost: at most one
+  // Everything fetched before the kill beyond the durable point was lost: at most the
   // commit batch being filled (here one chunk; the daemon's default batch is 16 MiB, see
-  // StoreOptions::commit_bytes) plus what was in flight (socket buffers, the proxy's).
+  // StoreOptions::commit_bytes) plus what was in flight: socket buffers, the proxy's, and
+  // the batch whose commit was under way (StoreOptions::overlap_commits).
   const uint64_t refetched = before_restart > durable ? before_restart - durable : 0;
   INFO("re-fetched " << refetched << " bytes");
   CHECK(refetched <= cache::kChunkSize + (1ull << 20));

@@ -1,0 +1,32 @@
+// A device's status report (DESIGN.md section 4 and 6), the part HTTP and CoAP share:
+// validate the JSON body, then append it to the outbox before the device is acknowledged.
+//
+//   body: {"deployment": "sensor-2.1", "state": "installed", "version": "2.1", "reason": ""}
+//   outbox record: the body's fields + "device" + "received_ms", keyed by arrival order.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "cache/store.h"
+#include "common/clock.h"
+#include "southbound/device_registry.h"
+
+namespace fleetgate::southbound {
+
+struct StatusOutcome {
+  enum class Kind {
+    recorded,      // in the outbox: acknowledge (HTTP 204, CoAP 2.04)
+    rejected,      // bad body: HTTP 400 / CoAP 4.00 with `message`
+    not_recorded,  // the store failed: come back later (HTTP 503, CoAP 5.03)
+  };
+  Kind kind = Kind::recorded;
+  std::string message;  // why, for the device (rejected, not_recorded)
+};
+
+// Validates `body` as a status report of `device` and records it in the outbox.
+// Safe to call from several servers: records never share a key.
+StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
+                                   std::string_view body);
+
+}  // namespace fleetgate::southbound
