@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/clock.h"
+#include "common/json_escape.h"
 
 namespace fleetgate {
 namespace {
@@ -39,41 +40,9 @@ bool needs_quotes(std::string_view s) {
   return false;
 }
 
-void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-}
-
+// Log lines end up on terminals: the terminal style also escapes DEL.
 void append_quoted(std::string& out, std::string_view s) {
-  out += '"';
-  append_escaped(out, s);
-  out += '"';
+  append_json_string(out, s, JsonEscapeStyle::terminal);
 }
 
 template <typename N>

@@ -6,6 +6,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include <new>
+
 #include "common/tls_context.h"
 
 namespace fleetgate {
@@ -33,6 +35,45 @@ Result<std::string> pin_of(X509* cert) {
   return "sha256//" + b64;
 }
 
+// The write side of the record layer: BoringSSL's records are appended to a std::string
+// (the BIO's data) that take_output() hands over whole. A memory BIO would need one more
+// copy (BIO_read) to get them out, and it zero-fills before each write.
+int output_write(BIO* bio, const char* data, int len) {
+  if (len <= 0) return 0;
+  try {
+    static_cast<std::string*>(BIO_get_data(bio))->append(data, static_cast<size_t>(len));
+  } catch (const std::bad_alloc&) {
+    return -1;  // BoringSSL reports a write failure; no exception crosses C code
+  }
+  return len;
+}
+
+long output_ctrl(BIO* bio, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1;  // nothing buffered below us
+    case BIO_CTRL_WPENDING:
+      return static_cast<long>(static_cast<std::string*>(BIO_get_data(bio))->size());
+    default:
+      return 0;
+  }
+}
+
+const BIO_METHOD* output_method() {
+  static const BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "fleetgate output");
+    if (m != nullptr) {
+      BIO_meth_set_write(m, output_write);
+      BIO_meth_set_ctrl(m, output_ctrl);
+    }
+    return m;
+  }();
+  return method;
+}
+
+// Larger buffers than this (a big response in one write) are freed, not recycled.
+constexpr size_t kMaxRecycledOutput = 256 * 1024;
+
 }  // namespace
 
 Status check_spki_pin_syntax(std::string_view pin) {
@@ -53,25 +94,28 @@ Result<std::string> spki_pin_of_pem(std::string_view pem) {
 Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
                                                      std::string_view peer_host,
                                                      std::vector<std::string> spki_pins) {
-  bssl::UniquePtr<SSL> ssl(SSL_new(ctx));
-  if (!ssl) return make_error(Errc::internal, "SSL_new", last_ssl_error());
+  std::unique_ptr<TlsStream> s(new TlsStream());
+  s->ssl_.reset(SSL_new(ctx));
+  if (!s->ssl_) return make_error(Errc::internal, "SSL_new", last_ssl_error());
+  SSL* ssl = s->ssl_.get();
+  const BIO_METHOD* output = output_method();
   BIO* in = BIO_new(BIO_s_mem());
-  BIO* out = BIO_new(BIO_s_mem());
+  BIO* out = output != nullptr ? BIO_new(output) : nullptr;
   if (in == nullptr || out == nullptr) {
     BIO_free(in);
     BIO_free(out);
     return make_error(Errc::internal, "BIO_new", "cannot allocate TLS buffers");
   }
-  SSL_set_bio(ssl.get(), in, out);
+  BIO_set_data(out, &s->output_);
+  BIO_set_init(out, 1);
+  SSL_set_bio(ssl, in, out);
   if (role == Role::server) {
-    SSL_set_accept_state(ssl.get());
+    SSL_set_accept_state(ssl);
   } else {
-    SSL_set_connect_state(ssl.get());
-    if (!peer_host.empty()) FG_TRY(TlsContext::set_peer_hostname(ssl.get(), peer_host));
+    SSL_set_connect_state(ssl);
+    if (!peer_host.empty()) FG_TRY(TlsContext::set_peer_hostname(ssl, peer_host));
   }
-  std::unique_ptr<TlsStream> s(new TlsStream(std::move(ssl)));
   s->in_ = in;
-  s->out_ = out;
   s->peer_host_ = std::string(peer_host);
   s->spki_pins_ = std::move(spki_pins);
   return s;
@@ -157,16 +201,26 @@ Status TlsStream::send(std::span<const uint8_t> plaintext) {
 
 void TlsStream::shutdown() { SSL_shutdown(ssl_.get()); }
 
-bool TlsStream::has_output() const { return BIO_pending(out_) > 0; }
-
 std::string TlsStream::take_output() {
   std::string out;
-  size_t pending = BIO_pending(out_);
-  if (pending == 0) return out;
-  out.resize(pending);
-  int n = BIO_read(out_, out.data(), static_cast<int>(pending));
-  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  out.swap(output_);  // output_ is left without a buffer until one is recycled
   return out;
+}
+
+void TlsStream::recycle_output(std::string written) {
+  // Records written while `written` was on the wire stay where they are: no copy.
+  if (!output_.empty() || written.capacity() <= output_.capacity() ||
+      written.capacity() > kMaxRecycledOutput) {
+    return;
+  }
+  written.clear();
+  output_.swap(written);
+}
+
+void TlsStream::reserve_output(size_t plaintext_bytes) {
+  // A record per 16 KiB, and a few more for the starts of separate send() calls.
+  const size_t records = plaintext_bytes / SSL3_RT_MAX_PLAIN_LENGTH + 4;
+  output_.reserve(output_.size() + plaintext_bytes + records * SSL_max_seal_overhead(ssl_.get()));
 }
 
 std::string TlsStream::peer_common_name() const {

@@ -50,9 +50,17 @@ class TlsStream {
   // Queues a close_notify alert.
   void shutdown();
 
-  bool has_output() const;
-  // Takes everything waiting to be written to the socket.
+  bool has_output() const { return !output_.empty(); }
+  // Takes everything waiting to be written to the socket. No copy: BoringSSL writes its
+  // records straight into this string, which is handed over whole.
   std::string take_output();
+  // Gives back a taken output once it has been written: the next records are written into
+  // its capacity, so a transfer of many windows holds one buffer and allocates it once.
+  // Kept only if no newer output is waiting and it is not larger than a few windows.
+  void recycle_output(std::string written);
+  // Makes room for the records of `plaintext_bytes` about to be sent in a few send()
+  // calls, so the output grows once rather than record by record.
+  void reserve_output(size_t plaintext_bytes);
 
   bool handshake_done() const { return handshake_done_; }
   bool peer_closed() const { return peer_closed_; }
@@ -62,14 +70,18 @@ class TlsStream {
   SSL* ssl() const { return ssl_.get(); }
 
  private:
-  explicit TlsStream(bssl::UniquePtr<SSL> ssl) : ssl_(std::move(ssl)) {}
+  TlsStream() = default;
+  // NOTE: the write BIO points at output_, so a stream never moves.
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
   Status drive_handshake();
   Status check_pins() const;
   Error tls_error(std::string_view what) const;
 
+  // Declared before ssl_ so that it outlives the BIO that appends to it.
+  std::string output_;  // ciphertext not yet taken, appended by the write BIO
   bssl::UniquePtr<SSL> ssl_;
-  BIO* in_ = nullptr;   // owned by ssl_
-  BIO* out_ = nullptr;  // owned by ssl_
+  BIO* in_ = nullptr;  // owned by ssl_
   std::string peer_host_;
   std::vector<std::string> spki_pins_;
   bool handshake_done_ = false;

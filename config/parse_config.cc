@@ -413,6 +413,18 @@ void read_http(Reader& r, const toml::table& t, HttpConfig& c) {
   }
 }
 
+// The cache stores and commits whole chunks (cache::kChunkSize, which config/ cannot
+// include); a batch of a chunk and a half would silently be one chunk.
+constexpr uint64_t kCacheChunkBytes = 256 << 10;
+
+void read_commit_bytes(Reader& r, const toml::table& t, uint64_t& out) {
+  r.size(t, "cache", "commit_bytes", out, kCacheChunkBytes, 256ull << 20);
+  const toml::node* n = t.get("commit_bytes");
+  if (n && !r.failed() && out % kCacheChunkBytes != 0) {
+    r.invalid(*n, "cache.commit_bytes", "a whole number of 256KiB chunks, such as \"4MiB\"");
+  }
+}
+
 Config read_config(Reader& r, const toml::table& root) {
   Config c;
   r.check_keys(root, "",
@@ -424,8 +436,9 @@ Config read_config(Reader& r, const toml::table& root) {
              std::chrono::minutes(10));
   if (auto t = r.table(root, "northbound")) read_northbound(r, *t, c.northbound);
   if (auto t = r.table(root, "cache")) {
-    r.check_keys(*t, "cache", {"quota"});
+    r.check_keys(*t, "cache", {"quota", "commit_bytes"});
     r.size(*t, "cache", "quota", c.cache.quota, 1 << 20, UINT64_MAX);
+    read_commit_bytes(r, *t, c.cache.commit_bytes);
   }
   if (auto t = r.table(root, "http")) read_http(r, *t, c.http);
   if (auto t = r.table(root, "coap")) {

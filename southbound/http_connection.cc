@@ -355,6 +355,9 @@ bool HttpConnection::write_now() {
 }
 
 bool HttpConnection::encrypt(const uv_buf_t* bufs, unsigned n) {
+  size_t total = 0;
+  for (unsigned i = 0; i < n; ++i) total += bufs[i].len;
+  tls_->reserve_output(total);
   for (unsigned i = 0; i < n; ++i) {
     auto plain =
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bufs[i].base), bufs[i].len);
@@ -393,6 +396,8 @@ void HttpConnection::on_write(uv_write_t* req, int status) {
   }
   c->bufs_.clear();
   if (c->blob_ && c->blob_pos_ < c->blob_end_) {
+    // The written ciphertext buffer takes the records of a later window: no allocation.
+    if (c->tls_) c->tls_->recycle_output(std::move(c->tls_out_));
     c->set_phase(Phase::sending);  // progress: restart the send timeout
     c->send_next_window();
     return;

@@ -84,7 +84,7 @@ class HttpConnection {
   std::unique_ptr<TlsStream> tls_;  // null for plain HTTP
   std::string cert_cn_;             // the verified client certificate's CN, looked up once
   bool cert_cn_known_ = false;
-  std::string tls_out_;  // ciphertext of the response write in flight
+  std::string tls_out_;  // ciphertext of the response write in flight (taken, not copied)
 
   // The response in flight.
   uv_write_t write_req_;

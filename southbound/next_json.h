@@ -14,8 +14,4 @@ namespace fleetgate::southbound {
 //  "length":N,"sha256":"<hex>","target":..}
 std::string next_json(const NextAnswer& answer);
 
-// Appends `s` as a JSON string literal (quotes included). `s` is UTF-8 (names from
-// signed metadata); control characters, '"' and '\' are escaped.
-void append_json_string(std::string& out, std::string_view s);
-
 }  // namespace fleetgate::southbound

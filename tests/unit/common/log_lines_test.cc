@@ -24,6 +24,15 @@ TEST_CASE("text values with spaces, quotes or newlines are quoted and escaped") 
   CHECK(line.find('\n') == std::string::npos);
 }
 
+TEST_CASE("control bytes and DEL are escaped so a line is safe on a terminal") {
+  std::string text = format_log_line(LogFormat::text, LogLevel::info, "m", "x",
+                                     {{"v", "\x1b[2J\b\f\x7f\xc3\xa9"}});
+  CHECK(text == R"(level=info module=m msg="x" v="\u001b[2J\u0008\u000c\u007f)"
+                "\xc3\xa9\"");
+  std::string json = format_log_line(LogFormat::json, LogLevel::info, "m", "x\x7f", {});
+  CHECK(json == R"({"level":"info","module":"m","msg":"x\u007f"})");
+}
+
 TEST_CASE("json lines parse as JSON with numbers kept as numbers") {
   std::string line = format_log_line(LogFormat::json, LogLevel::error, "http", "read \"failed\"",
                                      {{"fd", -3}, {"ratio", 0.5}, {"peer", "::1\x01"}},

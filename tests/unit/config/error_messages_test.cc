@@ -66,6 +66,19 @@ TEST_CASE("an out-of-range value names the range") {
   check_contains(conns.message, {"got integer 0", "an integer from 1 to 1000000"});
 }
 
+TEST_CASE("a commit batch must be whole 256KiB chunks, from one chunk to 256MiB") {
+  Error small = parse_error("[cache]\ncommit_bytes = \"64KiB\"\n");
+  CHECK(small.detail == "out_of_range");
+  check_contains(small.message, {"fleetgate.toml:2:16", "key 'cache.commit_bytes'",
+                                 "got string \"64KiB\"", "a size from 256KiB to 256MiB"});
+  Error big = parse_error("[cache]\ncommit_bytes = \"1GiB\"\n");
+  CHECK(big.detail == "out_of_range");
+  Error odd = parse_error("[cache]\ncommit_bytes = 1000000\n");
+  CHECK(odd.detail == "invalid_value");
+  check_contains(odd.message, {"key 'cache.commit_bytes'", "got integer 1000000",
+                               "a whole number of 256KiB chunks"});
+}
+
 TEST_CASE("an invalid value says what was expected instead") {
   Error level = parse_error("[log]\nlevel = \"verbose\"\n");
   CHECK(level.detail == "invalid_value");

@@ -20,6 +20,7 @@ TEST_CASE("an empty file gives the defaults") {
   REQUIRE(c.ok());
   CHECK(*c == Config{});
   CHECK(c->cache.quota == 20ull << 30);
+  CHECK(c->cache.commit_bytes == 16ull << 20);
   CHECK(c->http.listen == std::vector<std::string>{"127.0.0.1:8080"});
 }
 
@@ -39,6 +40,7 @@ status_url = "https://status.example.com/fleetgate/"
 
 [cache]
 quota = "1.5GiB"
+commit_bytes = "4MiB"
 
 [http]
 listen = ["127.0.0.1:0", "[::1]:8080"]
@@ -63,6 +65,7 @@ format = "json"
   CHECK(c->northbound.poll_interval == 300s);
   CHECK(c->northbound.wan_rate == 2ull << 20);
   CHECK(c->cache.quota == 3ull << 29);
+  CHECK(c->cache.commit_bytes == 4ull << 20);
   CHECK(c->http.listen.size() == 2);
   CHECK(c->http.max_body_bytes == 4096);
   CHECK(c->http.idle_timeout == 90s);

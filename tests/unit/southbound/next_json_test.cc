@@ -32,7 +32,7 @@ TEST_CASE("next body matches the JSON library byte for byte", "[next_json]") {
     CHECK(fleetgate::southbound::next_json(a) == reference(a));
   }
   SECTION("names that need escaping, and UTF-8") {
-    a.deployment = "q\"uote\\back\x01\x1f\b\f\n\r\t";
+    a.deployment = "q\"uote\\back\x01\x1f\b\f\n\r\t\x7f";
     a.target = "fw/caf\xc3\xa9/\xe2\x82\xac.bin";
     a.action = "download-only";
     a.length = 0;
@@ -41,5 +41,10 @@ TEST_CASE("next body matches the JSON library byte for byte", "[next_json]") {
     auto parsed = nlohmann::json::parse(got);
     CHECK(parsed["deployment"] == a.deployment);
     CHECK(parsed["target"] == a.target);
+  }
+  SECTION("invalid UTF-8 is copied unchanged (the library would throw)") {
+    a.target = "fw/\xff\xc3.bin";
+    std::string got = fleetgate::southbound::next_json(a);
+    CHECK(got.find("\"target\":\"fw/\xff\xc3.bin\"") != std::string::npos);
   }
 }
