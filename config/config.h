@@ -39,8 +39,9 @@ struct NorthboundConfig {
 
 struct CacheConfig {
   uint64_t quota = 20ull << 30;  // bytes
-  // Bytes per durable commit batch of an ingest (cache::StoreOptions::commit_bytes): the
-  // most a crash makes the gateway fetch again. A whole number of 256 KiB chunks.
+  // Bytes per durable commit batch of an ingest (cache::StoreOptions::commit_bytes): a
+  // crash makes the gateway fetch again at most two batches (the one filling and the one
+  // committing). A whole number of 256 KiB chunks.
   uint64_t commit_bytes = 16ull << 20;
 
   bool operator==(const CacheConfig&) const = default;
