@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/http_date.h"
+#include "tests/support/files.h"
 #include "unit/southbound/served_gateway.h"
 
 using namespace fleetgate::testing;
@@ -38,13 +39,6 @@ Run run(const std::string& cmd) {
   int st = ::pclose(p);
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void spit(const std::string& path, std::string_view bytes) {

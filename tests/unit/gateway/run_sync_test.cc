@@ -18,6 +18,7 @@
 #include "common/digest.h"
 #include "common/tls_stream.h"
 #include "tests/support/poll.h"
+#include "tests/support/files.h"
 #include "gateway/repo_publisher.h"
 #include "tests/support/nginx_origin.h"
 #include "tests/unit/gateway/child_process.h"
@@ -85,13 +86,6 @@ struct DaemonSite {
 };
 
 using PkiPaths = TestPki;
-
-std::string slurp_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string http_base(const ChildProcess& p) {
   std::smatch m;
@@ -248,7 +242,7 @@ namespace fleetgate::testing {
 
 TEST_CASE("run syncs over mTLS with a pinned origin and takes nudges from the cloud certificate") {
   DaemonSite site(64 * 1024, /*origin_mtls=*/true);
-  auto pin = spki_pin_of_pem(slurp_file(site.pki.server_cert));
+  auto pin = spki_pin_of_pem(slurp(site.pki.server_cert));
   REQUIRE(pin.ok());
   const PkiPaths& k = site.pki;
   site.write_config("client_cert = \"" + k.client_cert + "\"\nclient_key = \"" + k.client_key +

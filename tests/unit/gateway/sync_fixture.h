@@ -17,15 +17,9 @@
 #include "gateway/repo_publisher.h"
 #include "northbound/origin.h"
 #include "northbound/sync_cycle.h"
+#include "tests/support/files.h"
 
 namespace fleetgate::testing {
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct SyncFixture {
   TempDir tmp;

@@ -14,19 +14,14 @@
 #include "northbound/tar_index.h"
 #include "northbound/tar_origin.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/files.h"
 
 using namespace fleetgate;
 using namespace fleetgate::northbound;
+using fleetgate::testing::slurp;
 using fleetgate::testing::TempDir;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void put(const std::string& path, const std::string& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

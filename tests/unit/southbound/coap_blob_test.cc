@@ -17,18 +17,6 @@ using namespace fleetgate;
 using namespace fleetgate::testing;
 
 namespace {
-const std::string kPsk1 = "psk-of-sensor-1-0123456789";
-
-std::vector<std::string> with(std::vector<std::string> a, std::vector<std::string> b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 std::string mib_blob() {
   std::string b(1 << 20, '\0');
   for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<char>((i * 7919u + (i >> 10)) & 0xff);

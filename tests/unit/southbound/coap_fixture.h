@@ -15,6 +15,7 @@
 
 #include "served_gateway.h"
 #include "southbound/coap_server.h"
+#include "tests/support/files.h"
 #include "tests/unit/gateway/child_process.h"
 
 namespace fleetgate::testing {
@@ -116,6 +117,15 @@ inline Completed coap_client(std::vector<std::string> args, int give_up_s = 5) {
   std::vector<std::string> argv = {"/usr/bin/coap-client-gnutls", "-B", std::to_string(give_up_s)};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_to_end(std::move(argv), std::chrono::seconds(15));
+}
+
+// sensor-1's PSK in kCoapRegistryToml.
+inline const std::string kPsk1 = "psk-of-sensor-1-0123456789";
+
+// `a` followed by `b`: client arguments built from parts.
+inline std::vector<std::string> with(std::vector<std::string> a, std::vector<std::string> b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 inline std::vector<std::string> as_device(std::string id, std::string psk) {

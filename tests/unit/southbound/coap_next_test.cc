@@ -24,18 +24,6 @@ southbound::NextAnswer update_for(const Sha256Digest& d) {
   a.sha256 = d;
   return a;
 }
-const std::string kPsk1 = "psk-of-sensor-1-0123456789";
-
-std::vector<std::string> with(std::vector<std::string> a, std::vector<std::string> b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 }  // namespace
 
 TEST_CASE("coap next over DTLS answers the same JSON bytes as HTTP") {

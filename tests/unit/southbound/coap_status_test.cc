@@ -11,8 +11,6 @@ using namespace fleetgate;
 using namespace fleetgate::testing;
 
 namespace {
-const std::string kPsk1 = "psk-of-sensor-1-0123456789";
-
 Completed post(ServedCoap& gw, const std::string& path, const std::string& body,
                const std::string& format = "50") {
   auto args = as_device("sensor-1", kPsk1);

@@ -9,25 +9,11 @@
 #include <vector>
 
 #include "served_gateway.h"
+#include "tests/support/process_memory.h"
 
 using namespace fleetgate::testing;
 
 namespace {
-// Anonymous resident memory of this process (heap and stacks; not the file-backed map).
-long rss_anon_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  long value = 0;
-  while (in >> key) {
-    if (key == "RssAnon:") {
-      in >> value;
-      return value;
-    }
-    std::getline(in, key);
-  }
-  return -1;
-}
-
 uint64_t metric(int port, std::string_view name) {
   Client c(port);
   c.send(get("/metrics"));

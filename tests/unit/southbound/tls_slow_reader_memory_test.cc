@@ -10,6 +10,7 @@
 #include "common/tls_context.h"
 #include "common/tls_stream.h"
 #include "served_gateway.h"
+#include "tests/support/process_memory.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
@@ -27,20 +28,6 @@ constexpr bool kMeasureMemory = !__has_feature(address_sanitizer);
 #else
 constexpr bool kMeasureMemory = true;
 #endif
-
-long rss_anon_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  long value = 0;
-  while (in >> key) {
-    if (key == "RssAnon:") {
-      in >> value;
-      return value;
-    }
-    std::getline(in, key);
-  }
-  return -1;
-}
 
 // A blocking loopback TLS client with a small receive buffer; every wait has a deadline.
 class TlsClient {
