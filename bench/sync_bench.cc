@@ -7,7 +7,7 @@
 // `sync FILE` (fsync) for comparison. Rounds alternate the two; medians are printed.
 //
 //   cd /var/tmp && /path/to/build/default/bench/sync_bench [--size BYTES] [--rounds N]
-//                                                            [--dir DIR]
+//                                                            [--dir DIR] [--commit-bytes N]
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   uint64_t size = 1ull << 30;
   int rounds = 3;
   std::string base = fs::current_path().string();
+  std::string commit_bytes;  // [cache] commit_bytes; empty: the gateway's default
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--size") {
@@ -73,8 +74,11 @@ int main(int argc, char** argv) {
       rounds = std::max(1, std::atoi(argv[i + 1]));
     } else if (a == "--dir") {
       base = argv[i + 1];
+    } else if (a == "--commit-bytes") {
+      commit_bytes = argv[i + 1];
     } else {
-      die("unknown option " + a, "usage: sync_bench [--size BYTES] [--rounds N] [--dir DIR]");
+      die("unknown option " + a,
+          "usage: sync_bench [--size BYTES] [--rounds N] [--dir DIR] [--commit-bytes N]");
     }
   }
   const std::string dir = base + "/fg-sync-bench-" + std::to_string(::getpid());
@@ -107,7 +111,8 @@ int main(int argc, char** argv) {
   std::ofstream(dir + "/fleetgate.toml")
       << "site = \"bench\"\nstate_dir = \"" << dir << "/state\"\n\n[northbound]\norigin = \"" << url
       << "\"\ntrust_root = \"" << repo << "/repository/1.root.json\"\nca_file = \"" << pki->ca_cert
-      << "\"\n\n[cache]\nquota = \"" << (size * 2 + (64 << 20)) << "\"\n";
+      << "\"\n\n[cache]\nquota = \"" << (size * 2 + (64 << 20)) << "\"\n"
+      << (commit_bytes.empty() ? "" : "commit_bytes = \"" + commit_bytes + "\"\n");
 
   const std::string curl = "curl -sS --fail --cacert " + pki->ca_cert + " -o " + dir + "/curl.out ";
   std::vector<double> curl_s, curl_sync_s, fg_s;
