@@ -3,10 +3,8 @@
 #pragma once
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>

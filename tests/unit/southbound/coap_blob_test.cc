@@ -4,11 +4,9 @@
 // with every transfer slot taken the answer is 5.03 + Max-Age.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "cache/store_testing.h"
 #include "coap_fixture.h"

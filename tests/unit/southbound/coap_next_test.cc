@@ -4,8 +4,6 @@
 // no identity and gets 4.01.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 
 #include "coap_fixture.h"
 #include "southbound/next_json.h"

@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <memory>
 #include <vector>
 
