@@ -73,6 +73,18 @@ void FaultProxy::set_plan(const FaultPlan& plan) {
   plan_ = plan;
 }
 
+void FaultProxy::hold() {
+  std::unique_lock<std::mutex> lock(mu_);
+  hold_ = true;
+  parking_.wait(lock, [this] { return parked_; });
+}
+
+void FaultProxy::release() {
+  std::lock_guard<std::mutex> lock(mu_);
+  hold_ = false;
+  parking_.notify_all();
+}
+
 void FaultProxy::reset_counters() {
   to_client_ = 0;
   connections_ = 0;
@@ -82,6 +94,15 @@ void FaultProxy::run() {
   std::list<Pair> pairs;
   std::vector<char> buf(64 * 1024);
   while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (hold_) {
+        parked_ = true;
+        parking_.notify_all();
+        parking_.wait(lock, [this] { return !hold_; });
+        parked_ = false;
+      }
+    }
     std::vector<pollfd> fds;
     fds.push_back({wake_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,11 @@ class FaultProxy {
   uint64_t connections() const { return connections_.load(); }
   uint64_t flips() const { return flips_.load(); }
   void reset_counters();
+  // For a test that forks: hold() returns once the proxy's thread is parked where it
+  // holds no lock (a lock held at fork time, the allocator's too, stays held in the
+  // child forever); release() lets it go on.
+  void hold();
+  void release();
 
  private:
   FaultProxy() = default;
@@ -48,6 +54,9 @@ class FaultProxy {
   uint16_t port_ = 0;
   std::thread thread_;
   mutable std::mutex mu_;
+  std::condition_variable parking_;
+  bool hold_ = false;    // asked to park
+  bool parked_ = false;  // parked, under mu_
   FaultPlan plan_;
   std::atomic<uint64_t> to_client_{0};
   std::atomic<uint64_t> connections_{0};
