@@ -39,52 +39,19 @@ class ServedCoap {
   explicit ServedCoap(southbound::CoapServerOptions options = {})
       : store(clock),
         registry(southbound::DeviceRegistry::parse(kCoapRegistryToml, "test").value()) {
-    uv_loop_init(&loop_);
     if (options.listen.empty()) options.listen = {"127.0.0.1:0"};
     if (options.dtls_listen.empty()) options.dtls_listen = {"127.0.0.1:0"};
     options.metrics = &metrics;
     southbound::Services services{store.get(), &clock, &oracle, &registry};
-    auto started = southbound::CoapServer::start(&loop_, options, services);
+    auto started = southbound::CoapServer::start(loop_.loop(), options, services);
     if (!started.ok()) throw std::runtime_error(started.error().to_string());
     server = std::move(started).value();
-    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      auto* self = static_cast<ServedCoap*>(a->data);
-      self->server->close([self] {
-        uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
-        uv_close(reinterpret_cast<uv_handle_t*>(&self->call_), nullptr);
-      });
-    });
-    stop_.data = this;
-    uv_async_init(&loop_, &call_, [](uv_async_t* a) {
-      auto* self = static_cast<ServedCoap*>(a->data);
-      std::lock_guard<std::mutex> lock(self->call_mu_);
-      if (self->call_fn_) {
-        self->call_fn_();
-        self->call_fn_ = nullptr;
-        self->call_cv_.notify_all();
-      }
-    });
-    call_.data = this;
-    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+    loop_.run([this](std::function<void()> done) { server->close(std::move(done)); });
   }
   ~ServedCoap() { stop(); }
 
-  // Runs `fn` on the loop thread and waits for it.
-  void on_loop(std::function<void()> fn) {
-    std::unique_lock<std::mutex> lock(call_mu_);
-    call_fn_ = std::move(fn);
-    uv_async_send(&call_);
-    call_cv_.wait(lock, [this] { return !call_fn_; });
-  }
-
-  // Closes the server and checks the loop ended with no handle left.
-  bool stop() {
-    if (!thread_.joinable()) return stopped_clean_;
-    uv_async_send(&stop_);
-    thread_.join();
-    stopped_clean_ = uv_loop_close(&loop_) == 0;
-    return stopped_clean_;
-  }
+  void on_loop(std::function<void()> fn) { loop_.on_loop(std::move(fn)); }
+  bool stop() { return loop_.stop(); }
 
   std::string coap_uri(std::string_view path) const {
     return "coap://" + server->addresses().at(0) + std::string(path);
@@ -101,14 +68,7 @@ class ServedCoap {
   std::unique_ptr<southbound::CoapServer> server;
 
  private:
-  uv_loop_t loop_;
-  uv_async_t stop_;
-  uv_async_t call_;
-  std::mutex call_mu_;
-  std::condition_variable call_cv_;
-  std::function<void()> call_fn_;
-  std::thread thread_;
-  bool stopped_clean_ = false;
+  ServerLoop loop_;
 };
 
 // coap-client-gnutls, bounded by -B `give_up_s` and the runner's deadline. It exits 0

@@ -57,25 +57,29 @@ class TableOracle final : public southbound::DeploymentOracle {
   }
 };
 
-class ServedGateway {
+// A server under test on a libuv loop of its own thread: run code on that loop, then
+// stop it and check that the loop ended with no handle left. Shared by the HTTP and CoAP
+// fixtures.
+class ServerLoop {
  public:
-  explicit ServedGateway(southbound::HttpServerOptions options = {})
-      : store(clock), registry(southbound::DeviceRegistry::parse(kRegistryToml, "test").value()) {
-    uv_loop_init(&loop_);
-    southbound::Services services{store.get(), &clock, &oracle, &registry};
-    auto started = southbound::HttpServer::start(&loop_, options, services);
-    if (!started.ok()) throw std::runtime_error(started.error().to_string());
-    server = std::move(started).value();
+  ServerLoop() { uv_loop_init(&loop_); }
+  ~ServerLoop() { stop(); }
+  uv_loop_t* loop() { return &loop_; }
+
+  // Starts the loop thread. stop() calls `close` on the loop; it must close the server and
+  // then call the function it is given.
+  void run(std::function<void(std::function<void()>)> close) {
+    close_ = std::move(close);
     uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      auto* self = static_cast<ServedGateway*>(a->data);
-      self->server->close([self] {
+      auto* self = static_cast<ServerLoop*>(a->data);
+      self->close_([self] {
         uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&self->call_), nullptr);
       });
     });
     stop_.data = this;
     uv_async_init(&loop_, &call_, [](uv_async_t* a) {
-      auto* self = static_cast<ServedGateway*>(a->data);
+      auto* self = static_cast<ServerLoop*>(a->data);
       std::lock_guard<std::mutex> lock(self->call_mu_);
       if (self->call_fn_) {
         self->call_fn_();
@@ -94,9 +98,8 @@ class ServedGateway {
     uv_async_send(&call_);
     call_cv_.wait(lock, [this] { return !call_fn_; });
   }
-  ~ServedGateway() { stop(); }
 
-  // Closes the server and every connection, and checks the loop ended with no handle.
+  // Closes the server and checks the loop ended with no handle left.
   bool stop() {
     if (!thread_.joinable()) return stopped_clean_;
     uv_async_send(&stop_);
@@ -104,6 +107,34 @@ class ServedGateway {
     stopped_clean_ = uv_loop_close(&loop_) == 0;
     return stopped_clean_;
   }
+
+ private:
+  uv_loop_t loop_;
+  uv_async_t stop_;
+  uv_async_t call_;
+  std::function<void(std::function<void()>)> close_;
+  std::mutex call_mu_;
+  std::condition_variable call_cv_;
+  std::function<void()> call_fn_;
+  std::thread thread_;
+  bool stopped_clean_ = false;
+};
+
+class ServedGateway {
+ public:
+  explicit ServedGateway(southbound::HttpServerOptions options = {})
+      : store(clock), registry(southbound::DeviceRegistry::parse(kRegistryToml, "test").value()) {
+    southbound::Services services{store.get(), &clock, &oracle, &registry};
+    auto started = southbound::HttpServer::start(loop_.loop(), options, services);
+    if (!started.ok()) throw std::runtime_error(started.error().to_string());
+    server = std::move(started).value();
+    loop_.run([this](std::function<void()> done) { server->close(std::move(done)); });
+  }
+  ~ServedGateway() { stop(); }
+
+  void on_loop(std::function<void()> fn) { loop_.on_loop(std::move(fn)); }
+  // Closes the server and every connection, and checks the loop ended with no handle.
+  bool stop() { return loop_.stop(); }
   int port() const { return server->port(); }
 
   ManualClock clock;
@@ -113,14 +144,7 @@ class ServedGateway {
   std::unique_ptr<southbound::HttpServer> server;
 
  private:
-  uv_loop_t loop_;
-  uv_async_t stop_;
-  uv_async_t call_;
-  std::mutex call_mu_;
-  std::condition_variable call_cv_;
-  std::function<void()> call_fn_;
-  std::thread thread_;
-  bool stopped_clean_ = false;
+  ServerLoop loop_;
 };
 
 // A blocking loopback client; every wait has a deadline.
