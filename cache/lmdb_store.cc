@@ -9,10 +9,12 @@
 // the new state: a record turns `ready` in the same commit that stores its tail.
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <condition_variable>
 #include <cstring>
@@ -20,6 +22,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "cache/artifact_record.h"
 #include "cache/chunk_checksum.h"
@@ -124,6 +127,89 @@ class WriterGate {
   std::mutex mu_;
   std::condition_variable idle_;
   int small_ = 0;
+};
+
+// A chunk batch's commit is one writev of the whole batch into the page cache and then
+// one fdatasync, all under LMDB's writer lock, so the disk would idle while the batch is
+// copied and the copy (of the next batch) waits while the disk writes. While a batch
+// commits, the kicker thread syncs the data file every kKickInterval, so the device
+// writes (and flushes) what is copied while the rest is still being copied, and LMDB's
+// own sync at the end waits only for the tail. It adds syncs, never reorders a write:
+// LMDB writes the meta page only after its own sync. Measured on the dev VM:
+// bench/README.md. The thread starts at the first batch and sleeps between batches.
+class WritebackKicker {
+ public:
+  static constexpr std::chrono::microseconds kKickInterval{1000};
+
+  explicit WritebackKicker(int fd) : fd_(fd) {}
+  WritebackKicker(const WritebackKicker&) = delete;
+  WritebackKicker& operator=(const WritebackKicker&) = delete;
+  ~WritebackKicker() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Starts syncing; one batch at a time (LMDB has one writer).
+  void begin() {
+    {
+      std::lock_guard lock(mu_);
+      active_ = true;
+      error_ = 0;
+      if (!thread_.joinable()) {
+        try {
+          thread_ = std::thread([this] { run(); });
+        } catch (const std::system_error&) {
+          // No thread to spare: the batch syncs without the head start.
+        }
+      }
+    }
+    cv_.notify_all();
+  }
+
+  // Stops, waits for a sync under way, and returns the first error one of them saw. The
+  // sync that sees a write error takes it from the file: LMDB's own may then not see it.
+  Status end() {
+    std::unique_lock lock(mu_);
+    active_ = false;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !syncing_; });
+    if (error_ == 0) return ok_status();
+    return make_error(Errc::io, "sync",
+                      std::string("syncing the cache's data file failed: ") + std::strerror(error_));
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      if (!active_) {
+        cv_.wait(lock, [this] { return active_ || stop_; });
+        continue;
+      }
+      syncing_ = true;
+      lock.unlock();
+      const int rc = ::fdatasync(fd_);
+      const int err = errno;
+      lock.lock();
+      syncing_ = false;
+      if (rc != 0 && error_ == 0) error_ = err;
+      cv_.notify_all();
+      cv_.wait_for(lock, kKickInterval, [this] { return !active_ || stop_; });
+    }
+  }
+
+  const int fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool active_ = false;
+  bool syncing_ = false;
+  bool stop_ = false;
+  int error_ = 0;
+  std::thread thread_;
 };
 
 // A transaction; commit is explicit, the destructor aborts.
@@ -255,6 +341,7 @@ class LmdbReader final : public ArtifactReader {
 class LmdbStore final : public Store {
  public:
   ~LmdbStore() override {
+    kicker_.reset();  // it holds LMDB's file descriptor
     if (env_ != nullptr) mdb_env_close(env_);
   }
 
@@ -336,6 +423,7 @@ class LmdbStore final : public Store {
   std::atomic<uint64_t> evicted_{0};
   uint64_t stale_readers_cleared_ = 0;
   size_t commit_bytes_ = kChunkSize;
+  std::unique_ptr<WritebackKicker> kicker_;  // with overlap_commits only (no threads without)
 };
 
 // ---- LmdbStore ----
@@ -383,6 +471,9 @@ Status LmdbStore::open(const StoreOptions& options) {
   mdb_reader_check(env_, &dead);
   if (dead > 0) kLog.warn("cleared stale reader slots", {{"count", dead}, {"dir", options_.dir}});
   stale_readers_cleared_ = static_cast<uint64_t>(dead);
+  if (int fd = -1; options_.overlap_commits && mdb_env_get_fd(env_, &fd) == 0) {
+    kicker_ = std::make_unique<WritebackKicker>(fd);
+  }
 
   FG_ASSIGN_OR_RETURN(Txn txn, begin_write());
   rc = mdb_dbi_open(txn.get(), "artifacts", MDB_CREATE, &artifacts_);
@@ -622,10 +713,14 @@ Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
     rec->visible_since = *make_visible_at;
   }
   FG_TRY(put_record(txn.get(), sha, *rec));
+  if (kicker_) kicker_->begin();
   // A batch on its way needs only the data sync: a later commit's sync (the next batch,
   // or the durable one that makes the artifact visible) flushes its meta page too.
-  if (make_visible_at) return txn.commit("finish ingest");
-  return txn.commit("commit chunks", /*durable=*/false);
+  Status committed = make_visible_at ? txn.commit("finish ingest")
+                                     : txn.commit("commit chunks", /*durable=*/false);
+  Status kicked = kicker_ ? kicker_->end() : ok_status();
+  FG_TRY(std::move(committed));
+  return kicked;
 }
 
 Status LmdbStore::discard(const Sha256Digest& sha) {
