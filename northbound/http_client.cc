@@ -280,9 +280,9 @@ void HttpClient::on_data(std::string_view data) {
   bytes_received_ += data.size();
   throttle(data.size());
   if (!tls_) return feed(data);
-  std::string plain;
+  plain_.clear();
   const bool was_established = tls_->handshake_done();
-  Status s = tls_->receive(data, [&plain](std::string_view p) { plain.append(p); });
+  Status s = tls_->receive(data, [this](std::string_view p) { plain_.append(p); });
   std::string out = tls_->take_output();
   if (!out.empty() && conn_) (void)conn_->write(std::move(out));
   if (!s.ok()) return fail(s.take_error());
@@ -290,7 +290,7 @@ void HttpClient::on_data(std::string_view data) {
     conn_ready_ = true;
     if (busy()) send_request();
   }
-  if (!plain.empty()) feed(plain);
+  if (!plain_.empty()) feed(plain_);
 }
 
 void HttpClient::feed(std::string_view plain) {

@@ -110,6 +110,9 @@ class HttpClient {
   // The connection (may outlive an exchange when kept alive).
   std::unique_ptr<uv::TcpConnection> conn_;
   std::unique_ptr<TlsStream> tls_;
+  // The plaintext of one read, decrypted before any of it is parsed (parsing may drop
+  // tls_); kept so its capacity is reused from read to read.
+  std::string plain_;
   bool conn_ready_ = false;          // TCP connected and, for https, handshake done
   std::shared_ptr<bool> resolving_;  // set to false to ignore a pending resolution
 
