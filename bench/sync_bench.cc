@@ -8,6 +8,7 @@
 //
 //   cd /var/tmp && /path/to/build/default/bench/sync_bench [--size BYTES] [--rounds N]
 //                                                            [--dir DIR] [--commit-bytes N]
+//                                                            [--wrap CMD]  (e.g. "perf record -g --")
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   int rounds = 3;
   std::string base = fs::current_path().string();
   std::string commit_bytes;  // [cache] commit_bytes; empty: the gateway's default
+  std::string wrap;          // a command that runs fleetgate, e.g. "perf record -g --"
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--size") {
@@ -76,9 +78,11 @@ int main(int argc, char** argv) {
       base = argv[i + 1];
     } else if (a == "--commit-bytes") {
       commit_bytes = argv[i + 1];
+    } else if (a == "--wrap") {
+      wrap = argv[i + 1];
     } else {
       die("unknown option " + a,
-          "usage: sync_bench [--size BYTES] [--rounds N] [--dir DIR] [--commit-bytes N]");
+          "usage: sync_bench [--size BYTES] [--rounds N] [--dir DIR] [--commit-bytes N] [--wrap CMD]");
     }
   }
   const std::string dir = base + "/fg-sync-bench-" + std::to_string(::getpid());
@@ -128,7 +132,7 @@ int main(int argc, char** argv) {
     fs::remove(dir + "/curl.out");
 
     fs::remove_all(dir + "/state");
-    Run f = sh(fg + " sync -c " + dir + "/fleetgate.toml --once");
+    Run f = sh((wrap.empty() ? "" : wrap + " ") + fg + " sync -c " + dir + "/fleetgate.toml --once");
     if (f.status != 0 || f.output.find("1 fetched") == std::string::npos) {
       die("fleetgate sync failed", f.output);
     }
