@@ -80,9 +80,11 @@ struct StoreOptions {
   uint64_t commit_bytes = 64 * kChunkSize;
   // While one batch commits (and syncs) on a thread of its own, the next one fills, so
   // the syncs overlap the download and the hashing: one more buffer of commit_bytes per
-  // ingest, and a killed process may also lose the batch that was committing. Off: each
-  // batch commits inside the append() that fills it (tests that observe durable() step
-  // by step turn it off).
+  // ingest, and a killed process may also lose the batch that was committing. A second
+  // thread syncs the data file while a batch commits, so the disk starts before LMDB's
+  // sync (cache/lmdb_store.cc, WritebackKicker). Off: each batch commits inside the
+  // append() that fills it and the store starts no thread (tests that observe durable()
+  // step by step, or fork, turn it off).
   bool overlap_commits = true;
   const Clock* clock = nullptr;  // required
 };
