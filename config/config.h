@@ -65,6 +65,11 @@ struct HttpConfig {
 struct CoapConfig {
   std::vector<std::string> listen{"127.0.0.1:5683"};
   std::vector<std::string> dtls_listen{"127.0.0.1:5684"};
+  uint32_t max_sessions = 1024;                       // idle sessions kept, all endpoints
+  uint32_t max_handshakes = 64;                       // DTLS handshakes in progress
+  std::chrono::seconds idle_timeout{120};             // a session this quiet is dropped
+  uint64_t max_payload = 1024;                        // status report bytes; larger: 4.13
+  std::chrono::milliseconds transfer_idle{10'000};    // a blob transfer kept between blocks
 
   bool operator==(const CoapConfig&) const = default;
 };

@@ -413,6 +413,20 @@ void read_http(Reader& r, const toml::table& t, HttpConfig& c) {
   }
 }
 
+void read_coap(Reader& r, const toml::table& t, CoapConfig& c) {
+  constexpr std::string_view p = "coap";
+  r.check_keys(t, p,
+               {"listen", "dtls_listen", "max_sessions", "max_handshakes", "idle_timeout",
+                "max_payload", "transfer_idle"});
+  r.address_list(t, p, "listen", c.listen);
+  r.address_list(t, p, "dtls_listen", c.dtls_listen);
+  r.integer(t, p, "max_sessions", c.max_sessions, 1, 1'000'000);
+  r.integer(t, p, "max_handshakes", c.max_handshakes, 1, 65'535);
+  r.duration(t, p, "idle_timeout", c.idle_timeout, milliseconds(1000), std::chrono::hours(1));
+  r.size(t, p, "max_payload", c.max_payload, 64, 64 << 10);
+  r.duration(t, p, "transfer_idle", c.transfer_idle, milliseconds(1000), std::chrono::minutes(10));
+}
+
 // The cache stores and commits whole chunks (cache::kChunkSize, which config/ cannot
 // include); a batch of a chunk and a half would silently be one chunk.
 constexpr uint64_t kCacheChunkBytes = 256 << 10;
@@ -441,11 +455,7 @@ Config read_config(Reader& r, const toml::table& root) {
     read_commit_bytes(r, *t, c.cache.commit_bytes);
   }
   if (auto t = r.table(root, "http")) read_http(r, *t, c.http);
-  if (auto t = r.table(root, "coap")) {
-    r.check_keys(*t, "coap", {"listen", "dtls_listen"});
-    r.address_list(*t, "coap", "listen", c.coap.listen);
-    r.address_list(*t, "coap", "dtls_listen", c.coap.dtls_listen);
-  }
+  if (auto t = r.table(root, "coap")) read_coap(r, *t, c.coap);
   if (auto t = r.table(root, "devices")) {
     r.check_keys(*t, "devices", {"file"});
     r.string(*t, "devices", "file", c.devices.file);

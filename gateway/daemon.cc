@@ -239,6 +239,11 @@ Status Daemon::start_coap() {
   southbound::CoapServerOptions options;
   options.listen = c.listen;
   options.dtls_listen = c.dtls_listen;
+  options.max_sessions = c.max_sessions;
+  options.max_handshakes = c.max_handshakes;
+  options.idle_timeout = c.idle_timeout;
+  options.limits.max_payload = c.max_payload;
+  options.limits.transfer_idle = c.transfer_idle;
   options.metrics = &metrics_;
   southbound::Services services;
   services.store = store_.get();

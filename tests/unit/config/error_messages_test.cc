@@ -66,6 +66,20 @@ TEST_CASE("an out-of-range value names the range") {
   check_contains(conns.message, {"got integer 0", "an integer from 1 to 1000000"});
 }
 
+TEST_CASE("CoAP limits name their range and unit") {
+  Error payload = parse_error("[coap]\nmax_payload = \"1MiB\"\n");
+  CHECK(payload.detail == "out_of_range");
+  check_contains(payload.message, {"fleetgate.toml:2:15", "key 'coap.max_payload'",
+                                   "got string \"1MiB\"", "a size from 64 to 64KiB"});
+  Error idle = parse_error("[coap]\nidle_timeout = \"1500ms\"\n");
+  CHECK(idle.detail == "invalid_value");
+  check_contains(idle.message, {"key 'coap.idle_timeout'", "a whole number of seconds"});
+  Error sessions = parse_error("[coap]\nmax_sessions = 0\n");
+  check_contains(sessions.message, {"key 'coap.max_sessions'", "an integer from 1 to 1000000"});
+  Error unknown = parse_error("[coap]\nblock_size = 512\n");
+  check_contains(unknown.message, {"coap.block_size"});
+}
+
 TEST_CASE("a commit batch must be whole 256KiB chunks, from one chunk to 256MiB") {
   Error small = parse_error("[cache]\ncommit_bytes = \"64KiB\"\n");
   CHECK(small.detail == "out_of_range");

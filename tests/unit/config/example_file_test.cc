@@ -52,6 +52,11 @@ idle_timeout = "1m30s"
 
 [coap]
 listen = []
+max_sessions = 200
+max_handshakes = 8
+idle_timeout = "30s"
+max_payload = "512B"
+transfer_idle = "2s"
 
 [log]
 level = "debug"
@@ -71,6 +76,11 @@ format = "json"
   CHECK(c->http.idle_timeout == 90s);
   CHECK(c->coap.listen.empty());
   CHECK(c->coap.dtls_listen == std::vector<std::string>{"127.0.0.1:5684"});
+  CHECK(c->coap.max_sessions == 200);
+  CHECK(c->coap.max_handshakes == 8);
+  CHECK(c->coap.idle_timeout == 30s);
+  CHECK(c->coap.max_payload == 512);
+  CHECK(c->coap.transfer_idle == 2s);
   CHECK(c->log.level == LogLevel::debug);
   CHECK(c->log.format == LogFormat::json);
 }
