@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <map>
 #include <optional>
 #include <random>
@@ -11,44 +10,12 @@
 #include "common/log.h"
 #include "common/uv.h"
 #include "northbound/metadata.h"
+#include "northbound/response_headers.h"
 
 namespace fleetgate::northbound {
 namespace {
 
 const Logger kLog("northbound");
-
-struct ContentRange {
-  std::optional<uint64_t> first;  // absent for "*/L"
-  uint64_t last = 0;
-  uint64_t complete = 0;
-};
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-// "bytes 10-99/100" or "bytes */100"; a "*" complete length is refused (we need it).
-std::optional<ContentRange> parse_content_range(std::string_view v) {
-  constexpr std::string_view kUnit = "bytes ";
-  if (v.substr(0, kUnit.size()) != kUnit) return std::nullopt;
-  v.remove_prefix(kUnit.size());
-  size_t slash = v.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  ContentRange cr;
-  if (!parse_u64(v.substr(slash + 1), cr.complete)) return std::nullopt;
-  std::string_view range = v.substr(0, slash);
-  if (range == "*") return cr;
-  size_t dash = range.find('-');
-  uint64_t first = 0;
-  if (dash == std::string_view::npos || !parse_u64(range.substr(0, dash), first) ||
-      !parse_u64(range.substr(dash + 1), cr.last) || cr.last < first || cr.last >= cr.complete) {
-    return std::nullopt;
-  }
-  cr.first = first;
-  return cr;
-}
 
 std::string percent_encode_path(std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -64,10 +31,6 @@ std::string percent_encode_path(std::string_view path) {
     }
   }
   return out;
-}
-
-bool is_strong_etag(std::string_view etag) {
-  return etag.size() >= 2 && etag.front() == '"' && etag.back() == '"';
 }
 
 class HttpsOriginImpl final : public HttpsOrigin {
@@ -258,14 +221,13 @@ class HttpsOriginImpl final : public HttpsOrigin {
     switch (m.status) {
       case 200: {
         if (const std::string* cl = m.header("content-length")) {
-          uint64_t len = 0;
-          if (parse_u64(*cl, len)) {
-            if (f.expected_total && *f.expected_total != len && f.pos > 0) {
-              return refuse("length_mismatch", "origin now announces " + std::to_string(len) +
+          if (std::optional<uint64_t> len = parse_content_length(*cl)) {
+            if (f.expected_total && *f.expected_total != *len && f.pos > 0) {
+              return refuse("length_mismatch", "origin now announces " + std::to_string(*len) +
                                                    " bytes, expected " +
                                                    std::to_string(*f.expected_total));
             }
-            if (!f.expected_total) f.expected_total = len;
+            if (!f.expected_total) f.expected_total = *len;
           }
         }
         if (f.pos > 0) {

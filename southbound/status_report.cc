@@ -16,14 +16,14 @@ constexpr std::array<std::string_view, 6> kStates = {"downloading", "downloaded"
 // the same millisecond never get the same outbox key.
 std::atomic<uint64_t> g_report_seq{0};
 
-StatusOutcome reject(std::string why) {
-  return {StatusOutcome::Kind::rejected, "status report rejected: " + why};
+Error reject(std::string why) {
+  return make_error(Errc::invalid_argument, "bad_status_report", "status report rejected: " + why);
 }
 
 }  // namespace
 
-StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
-                                   std::string_view body) {
+Result<std::string> parse_status_report(const Device& device, std::string_view body,
+                                        int64_t now_ms) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return reject("body is not valid JSON");
   if (!doc.is_object()) return reject("body must be a JSON object");
@@ -47,16 +47,23 @@ StatusOutcome record_status_report(cache::Store& store, const Clock& clock, cons
                   "' is not one of downloading, downloaded, installing, installed, failed, "
                   "deferred");
   }
-  int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
   record["device"] = device.id;
   record["received_ms"] = now_ms;
+  return record.dump();
+}
+
+StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
+                                   std::string_view body) {
+  int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+  Result<std::string> record = parse_status_report(device, body, now_ms);
+  if (!record.ok()) return {StatusOutcome::Kind::rejected, record.error().message};
   // Keys sort by arrival: milliseconds, then a sequence for reports in the same one.
   uint64_t seq = g_report_seq.fetch_add(1, std::memory_order_relaxed);
   char key[48];
   std::snprintf(key, sizeof key, "%020lld-%010llu", static_cast<long long>(now_ms),
                 static_cast<unsigned long long>(seq % 10'000'000'000ull));
-  cache::KvWrite w{cache::Table::outbox, key, record.dump()};
+  cache::KvWrite w{cache::Table::outbox, key, std::move(*record)};
   Status st = store.kv_write(std::span<const cache::KvWrite>(&w, 1));
   if (!st.ok()) {
     return {StatusOutcome::Kind::not_recorded, "status report not recorded: " + st.error().message};

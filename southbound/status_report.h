@@ -5,11 +5,13 @@
 //   outbox record: the body's fields + "device" + "received_ms", keyed by arrival order.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "cache/store.h"
 #include "common/clock.h"
+#include "common/result.h"
 #include "southbound/device_registry.h"
 
 namespace fleetgate::southbound {
@@ -23,6 +25,13 @@ struct StatusOutcome {
   Kind kind = Kind::recorded;
   std::string message;  // why, for the device (rejected, not_recorded)
 };
+
+// Validates `body` as a status report of `device` received at `now_ms` (Unix time) and
+// returns the outbox record as JSON text. A bad body is Errc::invalid_argument whose
+// message ("status report rejected: ...") is what the device is told. Pure: no store, no
+// clock, so a fuzz target can call it.
+Result<std::string> parse_status_report(const Device& device, std::string_view body,
+                                        int64_t now_ms);
 
 // Validates `body` as a status report of `device` and records it in the outbox.
 // Safe to call from several servers: records never share a key.
