@@ -367,6 +367,7 @@ class LmdbStore final : public Store {
   Result<StoreStats> stats() override;
   Result<std::optional<std::string>> kv_get(Table table, std::string_view key) override;
   Status kv_write(std::span<const KvWrite> writes) override;
+  Result<uint64_t> kv_count(Table table) override;
   Result<std::vector<std::pair<std::string, std::string>>> kv_scan(Table table,
                                                                    std::string_view prefix,
                                                                    size_t limit) override;
@@ -1029,6 +1030,14 @@ Status LmdbStore::kv_write(std::span<const KvWrite> writes) {
     if (rc != 0) return lmdb_error(rc, "kv write");
   }
   return txn.commit("kv write");
+}
+
+Result<uint64_t> LmdbStore::kv_count(Table table) {
+  FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, false));
+  MDB_stat st;
+  int rc = mdb_stat(txn.get(), table_dbi(table), &st);
+  if (rc != 0) return lmdb_error(rc, "kv count");
+  return static_cast<uint64_t>(st.ms_entries);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> LmdbStore::kv_scan(Table table,

@@ -178,6 +178,8 @@ class Store {
   virtual Result<std::optional<std::string>> kv_get(Table table, std::string_view key) = 0;
   // All writes in one transaction: all take effect, or none.
   virtual Status kv_write(std::span<const KvWrite> writes) = 0;
+  // How many records `table` holds.
+  virtual Result<uint64_t> kv_count(Table table) = 0;
   // Keys with `prefix`, in key order, at most `limit`.
   virtual Result<std::vector<std::pair<std::string, std::string>>> kv_scan(
       Table table, std::string_view prefix, size_t limit = SIZE_MAX) = 0;

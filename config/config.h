@@ -21,6 +21,9 @@ struct NorthboundConfig {
   std::chrono::seconds poll_interval{60};
   uint64_t wan_rate = 0;  // bytes/s, 0 = unlimited
   std::string status_url;
+  // Device status reports kept for upload; past it the oldest are dropped and a gap
+  // record counts them (DESIGN.md section 6).
+  uint64_t status_outbox_max = 100'000;
   // Targets are downloaded only while a window is open (critical plans: any time).
   std::string sync_window;  // 5-field cron; empty = always open
   std::chrono::seconds sync_window_duration{3600};

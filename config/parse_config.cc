@@ -341,7 +341,7 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
   constexpr std::string_view p = "northbound";
   r.check_keys(t, p,
                {"origin", "trust_root", "ca_file", "poll_interval", "wan_rate", "status_url",
-                "sync_window", "sync_window_duration", "time_zone", "nudge_token_file",
+                "status_outbox_max", "sync_window", "sync_window_duration", "time_zone", "nudge_token_file",
                 "nudge_client_cn", "client_cert", "client_key", "pins"});
   r.string(t, p, "origin", c.origin, check_origin);
   r.string(t, p, "trust_root", c.trust_root, check_non_empty_path);
@@ -350,6 +350,7 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
              std::chrono::hours(24));
   r.size(t, p, "wan_rate", c.wan_rate, 0, UINT64_MAX, /*rate=*/true);
   r.string(t, p, "status_url", c.status_url, check_http_url);
+  r.integer(t, p, "status_outbox_max", c.status_outbox_max, 1'000, 100'000'000);
   r.string(t, p, "sync_window", c.sync_window);
   r.duration(t, p, "sync_window_duration", c.sync_window_duration, std::chrono::minutes(1),
              std::chrono::hours(24 * 7));

@@ -1,5 +1,6 @@
 #include "gateway/daemon.h"
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <system_error>
@@ -15,6 +16,7 @@
 #include "southbound/coap_server.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
+#include "southbound/status_outbox.h"
 
 namespace fleetgate::gateway {
 namespace {
@@ -208,6 +210,7 @@ Status Daemon::start_http() {
     services.oracle = oracle_.get();
     services.devices = devices_.get();
     services.metrics = &metrics_;
+    services.outbox = outbox_limits();
     auto router =
         std::make_unique<RequestRouter>(services, sync_ ? sync_->nudge_endpoint() : nullptr,
                                         sync_ ? sync_->nudge_client_cn() : std::string());
@@ -233,6 +236,11 @@ Status Daemon::start_http() {
   return ok_status();
 }
 
+southbound::OutboxLimits Daemon::outbox_limits() const {
+  const uint64_t max = config_.northbound.status_outbox_max;
+  return {max, std::max<uint64_t>(1, max / 100)};
+}
+
 Status Daemon::start_coap() {
   const auto& c = config_.coap;
   if (c.listen.empty() && c.dtls_listen.empty()) return ok_status();
@@ -250,6 +258,7 @@ Status Daemon::start_coap() {
   services.clock = &clock_;
   services.oracle = oracle_.get();
   services.devices = devices_.get();
+  services.outbox = outbox_limits();
   auto server = southbound::CoapServer::start(loop_.raw(), options, services);
   if (!server.ok()) {
     Error e = server.take_error();

@@ -27,6 +27,7 @@ class Store;
 }
 namespace fleetgate::southbound {
 class DeviceRegistry;
+struct OutboxLimits;
 }
 
 namespace fleetgate::gateway {
@@ -81,6 +82,8 @@ class Daemon {
   Status start_sync();
   Status start_http();
   Status start_coap();
+  // The status outbox bound of [northbound] status_outbox_max, for both device APIs.
+  southbound::OutboxLimits outbox_limits() const;
   void check_drained();
   void finish(bool forced);
 

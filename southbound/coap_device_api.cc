@@ -276,7 +276,8 @@ void CoapDeviceApi::status(const coap_pdu_t* request, const Device& device, coap
     return;
   }
   StatusOutcome outcome = record_status_report(
-      *s_.store, *s_.clock, device, std::string_view(reinterpret_cast<const char*>(data), len));
+      *s_.store, *s_.clock, device, std::string_view(reinterpret_cast<const char*>(data), len),
+      s_.outbox);
   switch (outcome.kind) {
     case StatusOutcome::Kind::recorded:
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);

@@ -213,7 +213,7 @@ HttpReply DeviceApi::status(const Device& device, const http::Message& request) 
       return HttpReply::text(415, "status reports must be application/json");
     }
   }
-  StatusOutcome outcome = record_status_report(*s_.store, *s_.clock, device, request.body);
+  StatusOutcome outcome = record_status_report(*s_.store, *s_.clock, device, request.body, s_.outbox);
   switch (outcome.kind) {
     case StatusOutcome::Kind::rejected:
       ++reports_rejected_;

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "southbound/device_registry.h"
+#include "southbound/status_outbox.h"
 
 namespace fleetgate::southbound {
 
@@ -33,9 +34,10 @@ struct StatusOutcome {
 Result<std::string> parse_status_report(const Device& device, std::string_view body,
                                         int64_t now_ms);
 
-// Validates `body` as a status report of `device` and records it in the outbox.
-// Safe to call from several servers: records never share a key.
+// Validates `body` as a status report of `device` and records it in the outbox, within
+// `limits` (southbound/status_outbox.h). Safe to call from several servers on one
+// thread: records never share a key.
 StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
-                                   std::string_view body);
+                                   std::string_view body, const OutboxLimits& limits);
 
 }  // namespace fleetgate::southbound
