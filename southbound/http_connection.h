@@ -96,7 +96,6 @@ class HttpConnection {
   uint64_t blob_end_ = 0;
   std::vector<uv_buf_t> bufs_;
   bool keep_alive_ = true;
-  bool last_window_ = false;
 };
 
 }  // namespace fleetgate::southbound
