@@ -267,6 +267,26 @@ class Txn {
 
 class LmdbStore;
 
+// Bytes waiting for one batch commit, with the XXH3 of each whole chunk among them,
+// computed as each chunk fills while its bytes are still in the CPU cache, so the commit
+// (which holds LMDB's writer lock) does not read the batch once more to checksum it.
+struct ChunkBatch {
+  std::vector<uint8_t> bytes;
+  std::vector<uint64_t> sums;  // of bytes' whole chunks, in order
+
+  size_t size() const { return bytes.size(); }
+  void append(std::span<const uint8_t> data) {
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    while ((sums.size() + 1) * kChunkSize <= bytes.size()) {
+      sums.push_back(chunk_checksum(bytes.data() + sums.size() * kChunkSize, kChunkSize));
+    }
+  }
+  void clear() {
+    bytes.clear();
+    sums.clear();
+  }
+};
+
 // Appends fill a batch buffer; a full batch is committed (one LMDB write transaction and
 // its data sync) on a thread of its own while the next batch fills, so the syncs overlap
 // the network and the hashing instead of stalling them. At most one batch is in flight.
@@ -281,7 +301,7 @@ class LmdbIngest final : public Ingest {
         durable_(committed),
         hasher_(hasher),
         overlap_commits_(overlap_commits) {
-    buffer_.reserve(commit_bytes);
+    buffer_.bytes.reserve(commit_bytes);
   }
   ~LmdbIngest() override;
 
@@ -304,7 +324,7 @@ class LmdbIngest final : public Ingest {
   Status send_batch();
   // Waits for the batch in flight, if any, and takes its outcome.
   Status settle();
-  Status commit_batch(std::span<const uint8_t> batch, uint64_t first_index);
+  Status commit_batch(const ChunkBatch& batch, uint64_t first_index);
 
   LmdbStore& store_;
   Sha256Digest sha_;
@@ -313,8 +333,8 @@ class LmdbIngest final : public Ingest {
   std::atomic<uint64_t> durable_;     // same, readable while a batch is in flight
   Sha256 hasher_;
   bool overlap_commits_;
-  std::vector<uint8_t> buffer_;           // the batch being filled
-  std::vector<uint8_t> in_flight_batch_;  // the batch in_flight_ is committing
+  ChunkBatch buffer_;           // the batch being filled
+  ChunkBatch in_flight_batch_;  // the batch in_flight_ is committing
   std::future<Status> in_flight_;
   std::optional<Error> failed_;
   bool done_ = false;
@@ -374,8 +394,9 @@ class LmdbStore final : public Store {
 
   // For LmdbIngest / LmdbReader / the test seam.
   // Stores `bytes` as consecutive chunks from `index` on (the last may be short).
+  // `sums`: the XXH3 of the first chunks, if the caller has them; the rest are computed.
   Status commit_chunks(const Sha256Digest& sha, uint64_t index, std::span<const uint8_t> bytes,
-                       std::optional<int64_t> make_visible_at);
+                       std::span<const uint64_t> sums, std::optional<int64_t> make_visible_at);
   Status discard(const Sha256Digest& sha);
   void quarantine(const Sha256Digest& sha, std::string_view why);
   void release_ingest(const Sha256Digest& sha) {
@@ -686,7 +707,7 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
 }
 
 Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
-                                std::span<const uint8_t> bytes,
+                                std::span<const uint8_t> bytes, std::span<const uint64_t> sums,
                                 std::optional<int64_t> make_visible_at) {
   gate_.wait_for_small();
   FG_ASSIGN_OR_RETURN(Txn txn, Txn::begin(env_, true));
@@ -695,7 +716,7 @@ Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
     return make_error(Errc::cancelled, "ingest_removed",
                       "ingest of " + sha.hex() + " was removed from the cache meanwhile");
   }
-  for (; !bytes.empty(); ++index) {
+  for (size_t i = 0; !bytes.empty(); ++index, ++i) {
     std::span<const uint8_t> chunk = bytes.first(std::min<size_t>(bytes.size(), kChunkSize));
     bytes = bytes.subspan(chunk.size());
     std::string k = chunk_key(sha, index);
@@ -704,7 +725,7 @@ Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
     // MDB_RESERVE: copy the bytes straight into the map page, once.
     int rc = mdb_put(txn.get(), chunks_, &key, &val, MDB_RESERVE);
     if (rc != 0) return lmdb_error(rc, "store chunk of " + sha.hex());
-    store_le64(val.mv_data, chunk_checksum(chunk.data(), chunk.size()));
+    store_le64(val.mv_data, i < sums.size() ? sums[i] : chunk_checksum(chunk.data(), chunk.size()));
     std::memcpy(static_cast<uint8_t*>(val.mv_data) + kChecksumSize, chunk.data(), chunk.size());
     rec->committed = index * kChunkSize + chunk.size();
   }
@@ -1106,8 +1127,8 @@ LmdbIngest::~LmdbIngest() {
   store_.release_ingest(sha_);
 }
 
-Status LmdbIngest::commit_batch(std::span<const uint8_t> batch, uint64_t first_index) {
-  Status s = store_.commit_chunks(sha_, first_index, batch, std::nullopt);
+Status LmdbIngest::commit_batch(const ChunkBatch& batch, uint64_t first_index) {
+  Status s = store_.commit_chunks(sha_, first_index, batch.bytes, batch.sums, std::nullopt);
   if (s.ok()) durable_.store(first_index * kChunkSize + batch.size(), std::memory_order_release);
   return s;
 }
@@ -1158,7 +1179,7 @@ Status LmdbIngest::append(std::span<const uint8_t> data) {
   }
   while (!data.empty()) {
     size_t take = std::min<size_t>(data.size(), store_.commit_bytes() - buffer_.size());
-    buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
+    buffer_.append(data.first(take));
     hasher_.update(data.first(take));
     data = data.subspan(take);
     // A batch that ends the artifact waits for finish(), which commits it with the
@@ -1199,7 +1220,8 @@ Result<ArtifactInfo> LmdbIngest::finish() {
     failed_ = e;
     return e;
   }
-  Status s = store_.commit_chunks(sha_, committed_ / kChunkSize, buffer_, store_.now());
+  Status s = store_.commit_chunks(sha_, committed_ / kChunkSize, buffer_.bytes, buffer_.sums,
+                                  store_.now());
   if (!s.ok()) {
     failed_ = s.error();
     return s.take_error();
