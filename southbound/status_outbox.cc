@@ -11,23 +11,22 @@ namespace {
 
 const Logger kLog("southbound");
 
-// How many reports a dropped record stood for: its gap count, or one.
-uint64_t reports_in(const std::string& value) {
-  nlohmann::json doc = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_object() && doc.contains("gap") && doc["gap"].is_object()) {
-    const nlohmann::json& n = doc["gap"].value("dropped", nlohmann::json());
-    if (n.is_number_unsigned()) return n.get<uint64_t>();
-  }
-  return 1;
-}
+// What a dropped record stood for: a gap record's count and first key, or one report.
+struct Dropped {
+  uint64_t reports = 1;
+  std::string first;
+};
 
-std::string first_key_of(const std::string& key, const std::string& value) {
+Dropped dropped_record(const std::string& key, const std::string& value) {
+  Dropped d{1, key};
   nlohmann::json doc = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_object() && doc.contains("gap") && doc["gap"].is_object()) {
-    const nlohmann::json& f = doc["gap"].value("first", nlohmann::json());
-    if (f.is_string()) return f.get<std::string>();
+  if (!doc.is_object() || !doc.contains("gap") || !doc["gap"].is_object()) return d;
+  const nlohmann::json& gap = doc["gap"];
+  if (auto n = gap.find("dropped"); n != gap.end() && n->is_number_unsigned()) {
+    d.reports = n->get<uint64_t>();
   }
-  return key;
+  if (auto f = gap.find("first"); f != gap.end() && f->is_string()) d.first = f->get<std::string>();
+  return d;
 }
 
 }  // namespace
@@ -41,15 +40,16 @@ Status append_to_outbox(cache::Store& store, const std::string& key, std::string
         std::min(held, std::max<uint64_t>({limits.drop_records, held - limits.max_records + 1, 1}));
     FG_ASSIGN_OR_RETURN(auto oldest, store.kv_scan(cache::Table::outbox, "", drop));
     uint64_t reports = 0;
+    std::string first;
     for (const auto& [k, v] : oldest) {
-      reports += reports_in(v);
+      Dropped d = dropped_record(k, v);
+      reports += d.reports;
+      if (first.empty()) first = std::move(d.first);
       writes.push_back({cache::Table::outbox, k, std::nullopt});
     }
     if (!oldest.empty()) {
-      nlohmann::json gap = {{"gap",
-                             {{"dropped", reports},
-                              {"first", first_key_of(oldest.front().first, oldest.front().second)},
-                              {"last", oldest.back().first}}}};
+      nlohmann::json gap = {
+          {"gap", {{"dropped", reports}, {"first", first}, {"last", oldest.back().first}}}};
       // In the place of the oldest record: it goes upstream first.
       writes.push_back({cache::Table::outbox, oldest.front().first, gap.dump()});
       kLog.warn("status outbox full: oldest reports dropped, a gap record counts them",
