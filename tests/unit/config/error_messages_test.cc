@@ -66,6 +66,13 @@ TEST_CASE("an out-of-range value names the range") {
   check_contains(conns.message, {"got integer 0", "an integer from 1 to 1000000"});
 }
 
+TEST_CASE("the status outbox bound names its range") {
+  Error e = parse_error("[northbound]\nstatus_outbox_max = 10\n");
+  CHECK(e.detail == "out_of_range");
+  check_contains(e.message, {"key 'northbound.status_outbox_max'", "got integer 10",
+                             "an integer from 1000 to 100000000"});
+}
+
 TEST_CASE("CoAP limits name their range and unit") {
   Error payload = parse_error("[coap]\nmax_payload = \"1MiB\"\n");
   CHECK(payload.detail == "out_of_range");

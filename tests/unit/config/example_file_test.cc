@@ -37,6 +37,7 @@ ca_file = ""
 poll_interval = "5m"
 wan_rate = "2MiB/s"
 status_url = "https://status.example.com/fleetgate/"
+status_outbox_max = 5000
 
 [cache]
 quota = "1.5GiB"
@@ -69,6 +70,7 @@ format = "json"
   CHECK(c->shutdown_grace == 2s);
   CHECK(c->northbound.poll_interval == 300s);
   CHECK(c->northbound.wan_rate == 2ull << 20);
+  CHECK(c->northbound.status_outbox_max == 5000);
   CHECK(c->cache.quota == 3ull << 29);
   CHECK(c->cache.commit_bytes == 4ull << 20);
   CHECK(c->http.listen.size() == 2);
