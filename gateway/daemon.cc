@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "cache/status_outbox.h"
 #include "cache/store.h"
 #include "common/log.h"
 #include "common/socket_address.h"
@@ -16,7 +17,6 @@
 #include "southbound/coap_server.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
-#include "southbound/status_outbox.h"
 
 namespace fleetgate::gateway {
 namespace {
@@ -236,7 +236,7 @@ Status Daemon::start_http() {
   return ok_status();
 }
 
-southbound::OutboxLimits Daemon::outbox_limits() const {
+cache::OutboxLimits Daemon::outbox_limits() const {
   const uint64_t max = config_.northbound.status_outbox_max;
   return {max, std::max<uint64_t>(1, max / 100)};
 }

@@ -24,10 +24,10 @@
 
 namespace fleetgate::cache {
 class Store;
+struct OutboxLimits;
 }
 namespace fleetgate::southbound {
 class DeviceRegistry;
-struct OutboxLimits;
 }
 
 namespace fleetgate::gateway {
@@ -83,7 +83,7 @@ class Daemon {
   Status start_http();
   Status start_coap();
   // The status outbox bound of [northbound] status_outbox_max, for both device APIs.
-  southbound::OutboxLimits outbox_limits() const;
+  cache::OutboxLimits outbox_limits() const;
   void check_drained();
   void finish(bool forced);
 

@@ -17,12 +17,12 @@
 #include <functional>
 #include <string>
 
+#include "cache/status_outbox.h"
 #include "cache/store.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "southbound/deployment_oracle.h"
 #include "southbound/device_registry.h"
-#include "southbound/status_outbox.h"
 #include "southbound/http_reply.h"
 
 namespace fleetgate::southbound {
@@ -36,7 +36,7 @@ struct Services {
   DeploymentOracle* oracle = nullptr;
   const DeviceRegistry* devices = nullptr;
   const MetricsRegistry* metrics = nullptr;  // optional: rendered after our own counters
-  OutboxLimits outbox = {};                  // bound on the status reports kept for upload
+  cache::OutboxLimits outbox = {};           // bound on the status reports kept for upload
 };
 
 class DeviceApi final : public RequestHandler {

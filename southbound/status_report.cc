@@ -53,7 +53,7 @@ Result<std::string> parse_status_report(const Device& device, std::string_view b
 }
 
 StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
-                                   std::string_view body, const OutboxLimits& limits) {
+                                   std::string_view body, const cache::OutboxLimits& limits) {
   int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
   Result<std::string> record = parse_status_report(device, body, now_ms);
@@ -63,7 +63,7 @@ StatusOutcome record_status_report(cache::Store& store, const Clock& clock, cons
   char key[48];
   std::snprintf(key, sizeof key, "%020lld-%010llu", static_cast<long long>(now_ms),
                 static_cast<unsigned long long>(seq % 10'000'000'000ull));
-  Status st = append_to_outbox(store, key, std::move(*record), limits);
+  Status st = cache::append_to_outbox(store, key, std::move(*record), limits);
   if (!st.ok()) {
     return {StatusOutcome::Kind::not_recorded, "status report not recorded: " + st.error().message};
   }

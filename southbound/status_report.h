@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "cache/status_outbox.h"
 #include "cache/store.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "southbound/device_registry.h"
-#include "southbound/status_outbox.h"
 
 namespace fleetgate::southbound {
 
@@ -35,9 +35,9 @@ Result<std::string> parse_status_report(const Device& device, std::string_view b
                                         int64_t now_ms);
 
 // Validates `body` as a status report of `device` and records it in the outbox, within
-// `limits` (southbound/status_outbox.h). Safe to call from several servers on one
+// `limits` (cache/status_outbox.h). Safe to call from several servers on one
 // thread: records never share a key.
 StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
-                                   std::string_view body, const OutboxLimits& limits);
+                                   std::string_view body, const cache::OutboxLimits& limits);
 
 }  // namespace fleetgate::southbound

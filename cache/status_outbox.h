@@ -13,7 +13,7 @@
 #include "cache/store.h"
 #include "common/result.h"
 
-namespace fleetgate::southbound {
+namespace fleetgate::cache {
 
 struct OutboxLimits {
   uint64_t max_records = 100'000;  // about 20 MB of reports
@@ -22,7 +22,7 @@ struct OutboxLimits {
 
 // Appends `record` under `key` (keys sort by arrival), first dropping the oldest records
 // if the outbox is full. One durable transaction. Called from one thread at a time.
-Status append_to_outbox(cache::Store& store, const std::string& key, std::string record,
+Status append_to_outbox(Store& store, const std::string& key, std::string record,
                         const OutboxLimits& limits);
 
-}  // namespace fleetgate::southbound
+}  // namespace fleetgate::cache

@@ -5,11 +5,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "common/clock.h"
-#include "southbound/status_outbox.h"
-#include "tests/unit/southbound/test_store.h"
+#include "cache/status_outbox.h"
+#include "tests/unit/cache/store_fixture.h"
 
-namespace fleetgate::southbound {
+namespace fleetgate::cache {
 namespace {
 
 std::string key_of(int i) {
@@ -19,18 +18,17 @@ std::string key_of(int i) {
 }
 
 TEST_CASE("a full status outbox drops its oldest reports behind one gap record") {
-  ManualClock clock;
-  testing::TestStore ts(clock);
-  cache::Store& store = *ts.get();
+  testing::StoreFixture f;
+  Store& store = *f.store;
   const OutboxLimits limits{10, 4};
   for (int i = 0; i < 10; ++i) {
     REQUIRE(append_to_outbox(store, key_of(i), R"({"n":)" + std::to_string(i) + "}", limits).ok());
   }
-  CHECK(store.kv_count(cache::Table::outbox).value() == 10);
+  CHECK(store.kv_count(Table::outbox).value() == 10);
 
   // The 11th report: reports 0..3 go, a gap record takes report 0's key.
   REQUIRE(append_to_outbox(store, key_of(10), R"({"n":10})", limits).ok());
-  auto rows = store.kv_scan(cache::Table::outbox, "").value();
+  auto rows = store.kv_scan(Table::outbox, "").value();
   REQUIRE(rows.size() == 8);  // gap + 4..10
   CHECK(rows[0].first == key_of(0));
   auto gap = nlohmann::json::parse(rows[0].second);
@@ -43,9 +41,9 @@ TEST_CASE("a full status outbox drops its oldest reports behind one gap record")
   // Filling up again drops the gap record with reports 4..6: the new gap counts 4 + 3.
   REQUIRE(append_to_outbox(store, key_of(11), R"({"n":11})", limits).ok());
   REQUIRE(append_to_outbox(store, key_of(12), R"({"n":12})", limits).ok());
-  CHECK(store.kv_count(cache::Table::outbox).value() == 10);
+  CHECK(store.kv_count(Table::outbox).value() == 10);
   REQUIRE(append_to_outbox(store, key_of(13), R"({"n":13})", limits).ok());
-  rows = store.kv_scan(cache::Table::outbox, "").value();
+  rows = store.kv_scan(Table::outbox, "").value();
   REQUIRE(rows.size() == 8);  // gap + 7..13
   gap = nlohmann::json::parse(rows[0].second);
   CHECK(rows[0].first == key_of(0));
@@ -56,4 +54,4 @@ TEST_CASE("a full status outbox drops its oldest reports behind one gap record")
 }
 
 }  // namespace
-}  // namespace fleetgate::southbound
+}  // namespace fleetgate::cache

@@ -1,4 +1,4 @@
-#include "southbound/status_outbox.h"
+#include "cache/status_outbox.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -6,10 +6,10 @@
 
 #include "common/log.h"
 
-namespace fleetgate::southbound {
+namespace fleetgate::cache {
 namespace {
 
-const Logger kLog("southbound");
+const Logger kLog("cache");
 
 // What a dropped record stood for: a gap record's count and first key, or one report.
 struct Dropped {
@@ -31,33 +31,33 @@ Dropped dropped_record(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-Status append_to_outbox(cache::Store& store, const std::string& key, std::string record,
+Status append_to_outbox(Store& store, const std::string& key, std::string record,
                         const OutboxLimits& limits) {
-  std::vector<cache::KvWrite> writes;
-  FG_ASSIGN_OR_RETURN(uint64_t held, store.kv_count(cache::Table::outbox));
+  std::vector<KvWrite> writes;
+  FG_ASSIGN_OR_RETURN(uint64_t held, store.kv_count(Table::outbox));
   if (held >= limits.max_records) {
     const uint64_t drop =
         std::min(held, std::max<uint64_t>({limits.drop_records, held - limits.max_records + 1, 1}));
-    FG_ASSIGN_OR_RETURN(auto oldest, store.kv_scan(cache::Table::outbox, "", drop));
+    FG_ASSIGN_OR_RETURN(auto oldest, store.kv_scan(Table::outbox, "", drop));
     uint64_t reports = 0;
     std::string first;
     for (const auto& [k, v] : oldest) {
       Dropped d = dropped_record(k, v);
       reports += d.reports;
       if (first.empty()) first = std::move(d.first);
-      writes.push_back({cache::Table::outbox, k, std::nullopt});
+      writes.push_back({Table::outbox, k, std::nullopt});
     }
     if (!oldest.empty()) {
       nlohmann::json gap = {
           {"gap", {{"dropped", reports}, {"first", first}, {"last", oldest.back().first}}}};
       // In the place of the oldest record: it goes upstream first.
-      writes.push_back({cache::Table::outbox, oldest.front().first, gap.dump()});
+      writes.push_back({Table::outbox, oldest.front().first, gap.dump()});
       kLog.warn("status outbox full: oldest reports dropped, a gap record counts them",
                 {{"reports", reports}, {"max_records", limits.max_records}});
     }
   }
-  writes.push_back({cache::Table::outbox, key, std::move(record)});
+  writes.push_back({Table::outbox, key, std::move(record)});
   return store.kv_write(writes);
 }
 
-}  // namespace fleetgate::southbound
+}  // namespace fleetgate::cache
