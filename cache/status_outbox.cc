@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "common/log.h"
@@ -58,6 +59,32 @@ Status append_to_outbox(Store& store, const std::string& key, std::string record
   }
   writes.push_back({Table::outbox, key, std::move(record)});
   return store.kv_write(writes);
+}
+
+Result<std::vector<OutboxRecord>> read_outbox_batch(Store& store, size_t max_records,
+                                                    size_t max_bytes) {
+  std::vector<OutboxRecord> batch;
+  if (max_records == 0) return batch;
+  FG_ASSIGN_OR_RETURN(auto rows, store.kv_scan(Table::outbox, "", max_records));
+  size_t bytes = 0;
+  for (auto& [key, value] : rows) {
+    if (!batch.empty() && bytes + value.size() > max_bytes) break;
+    bytes += value.size();
+    batch.push_back({std::move(key), std::move(value)});
+  }
+  return batch;
+}
+
+Result<size_t> remove_from_outbox(Store& store, std::span<const OutboxRecord> sent) {
+  std::vector<KvWrite> writes;
+  writes.reserve(sent.size());
+  for (const OutboxRecord& r : sent) {
+    FG_ASSIGN_OR_RETURN(std::optional<std::string> now, store.kv_get(Table::outbox, r.key));
+    if (now && *now == r.value) writes.push_back({Table::outbox, r.key, std::nullopt});
+  }
+  if (writes.empty()) return size_t{0};
+  FG_TRY(store.kv_write(writes));
+  return writes.size();
 }
 
 }  // namespace fleetgate::cache
