@@ -96,6 +96,20 @@ HttpClient::~HttpClient() {
 
 void HttpClient::request(std::string method, std::string target, std::vector<http::Header> headers,
                          HeadCallback on_head, BodyCallback on_body, DoneCallback on_done) {
+  start(std::move(method), std::move(target), std::move(headers), std::nullopt, std::move(on_head),
+        std::move(on_body), std::move(on_done));
+}
+
+void HttpClient::request(std::string method, std::string target, std::vector<http::Header> headers,
+                         std::string body, HeadCallback on_head, BodyCallback on_body,
+                         DoneCallback on_done) {
+  start(std::move(method), std::move(target), std::move(headers), std::move(body),
+        std::move(on_head), std::move(on_body), std::move(on_done));
+}
+
+void HttpClient::start(std::string method, std::string target, std::vector<http::Header> headers,
+                       std::optional<std::string> body, HeadCallback on_head, BodyCallback on_body,
+                       DoneCallback on_done) {
   if (busy()) {
     on_done(make_error(Errc::busy, "busy", "HTTP client already has an exchange in flight"));
     return;
@@ -107,6 +121,7 @@ void HttpClient::request(std::string method, std::string target, std::vector<htt
   method_ = std::move(method);
   target_ = std::move(target);
   headers_ = std::move(headers);
+  body_ = std::move(body);
   on_head_ = std::move(on_head);
   on_body_ = std::move(on_body);
   on_done_ = std::move(on_done);
@@ -253,7 +268,10 @@ void HttpClient::send_request() {
   auto head = http::HeadWriter::request(method_, target_);
   head.add("Host", origin_.authority()).add("User-Agent", options_.user_agent);
   for (const http::Header& h : headers_) head.add(h.name, h.value);
-  Status written = write_out(std::move(head).finish());
+  if (body_) head.add("Content-Length", std::to_string(body_->size()));
+  std::string wire = std::move(head).finish();
+  if (body_) wire += *body_;
+  Status written = write_out(wire);
   if (!written.ok()) return fail(written.take_error());
   arm(options_.header_timeout, "header_timeout",
       origin_.authority() + " sent no response head within " +
@@ -408,6 +426,7 @@ void HttpClient::complete() {
   on_done_ = nullptr;
   on_head_ = nullptr;
   on_body_ = nullptr;
+  body_.reset();
   if (parser_) loop_.defer_delete(std::move(parser_));
   done(ok_status());
 }
@@ -425,6 +444,7 @@ void HttpClient::fail(Error error) {
   on_done_ = nullptr;
   on_head_ = nullptr;
   on_body_ = nullptr;
+  body_.reset();
   if (parser_) loop_.defer_delete(std::move(parser_));
   done(std::move(error));
 }

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,11 @@ class HttpClient {
   // User-Agent are added. Only one exchange at a time: a second one fails with busy.
   void request(std::string method, std::string target, std::vector<http::Header> headers,
                HeadCallback on_head, BodyCallback on_body, DoneCallback on_done);
+  // The same with a request body, sent after the head with its Content-Length. A dead
+  // kept-alive connection makes the exchange go again with the same body: use it for
+  // idempotent methods (PUT).
+  void request(std::string method, std::string target, std::vector<http::Header> headers,
+               std::string body, HeadCallback on_head, BodyCallback on_body, DoneCallback on_done);
   // Aborts the current exchange (its DoneCallback gets Errc::cancelled).
   void cancel();
 
@@ -89,6 +95,9 @@ class HttpClient {
   uint64_t connections_opened() const { return connections_opened_; }
 
  private:
+  void start(std::string method, std::string target, std::vector<http::Header> headers,
+             std::optional<std::string> body, HeadCallback on_head, BodyCallback on_body,
+             DoneCallback on_done);
   void connect();
   void on_resolved(Result<SocketAddress> address);
   void on_connected(Status status);
@@ -119,6 +128,7 @@ class HttpClient {
   // The current exchange.
   std::string method_, target_;
   std::vector<http::Header> headers_;
+  std::optional<std::string> body_;  // kept until the exchange ends: a retry sends it again
   HeadCallback on_head_;
   BodyCallback on_body_;
   DoneCallback on_done_;

@@ -51,11 +51,13 @@ bool accepts(uint16_t port) {
 
 Result<std::unique_ptr<NginxOrigin>> NginxOrigin::start(const std::string& dir,
                                                         const std::string& root,
-                                                        const NginxTls& tls) {
+                                                        const NginxTls& tls,
+                                                        const NginxWebDav& dav) {
   std::unique_ptr<NginxOrigin> n(new NginxOrigin());
   n->dir_ = dir;
   n->root_ = root;
   n->tls_ = tls;
+  n->dav_ = dav;
   fs::create_directories(dir + "/logs");
   // Ports picked by binding port 0 can be taken again before nginx binds: retry.
   Status last = ok_status();
@@ -92,6 +94,15 @@ Status NginxOrigin::launch() {
       if (!tls_.client_ca.empty()) {
         c << "    ssl_client_certificate " << tls_.client_ca << ";\n    ssl_verify_client on;\n";
       }
+    }
+    if (!dav_.put_prefix.empty()) {
+      // The body lands in client_body_temp_path, then is renamed into place.
+      c << "    location " << dav_.put_prefix << " {\n      dav_methods PUT;\n"
+        << "      create_full_put_path on;\n      client_max_body_size 16m;\n    }\n";
+    }
+    if (!dav_.denied_prefix.empty()) {
+      c << "    location " << dav_.denied_prefix << " {\n      dav_methods PUT;\n"
+        << "      limit_except GET HEAD { deny all; }\n    }\n";
     }
     c << "  }\n}\n";
   }

@@ -19,12 +19,19 @@ struct NginxTls {
   std::string client_ca;  // non-empty: require a client certificate signed by it
 };
 
+// WebDAV locations below the served root (nginx's http_dav_module), for upload tests.
+struct NginxWebDav {
+  std::string put_prefix;     // e.g. "/status/": PUT stores files, creating directories
+  std::string denied_prefix;  // e.g. "/denied/": PUT is refused with 403
+};
+
 class NginxOrigin {
  public:
   // Serves `root` on 127.0.0.1 at a free port; `tls` with an empty cert means plain HTTP.
   // `dir` holds the config, logs and temporary paths.
   static Result<std::unique_ptr<NginxOrigin>> start(const std::string& dir, const std::string& root,
-                                                    const NginxTls& tls = {});
+                                                    const NginxTls& tls = {},
+                                                    const NginxWebDav& dav = {});
   ~NginxOrigin();
 
   uint16_t port() const { return port_; }
@@ -41,6 +48,7 @@ class NginxOrigin {
 
   std::string dir_, root_;
   NginxTls tls_;
+  NginxWebDav dav_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
 };
