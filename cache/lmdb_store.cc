@@ -285,23 +285,35 @@ struct ChunkBatch {
     bytes.clear();
     sums.clear();
   }
+  // Moves the bytes past the last whole chunk to the (empty) `rest`.
+  void move_partial_chunk(ChunkBatch& rest) {
+    const size_t whole = sums.size() * kChunkSize;
+    rest.append(std::span<const uint8_t>(bytes).subspan(whole));
+    bytes.resize(whole);
+  }
 };
 
 // Appends fill a batch buffer; a full batch is committed (one LMDB write transaction and
 // its data sync) on a thread of its own while the next batch fills, so the syncs overlap
 // the network and the hashing instead of stalling them. At most one batch is in flight.
+// A batch that has been filling for StoreOptions::commit_interval goes with the whole
+// chunks it has (a slow download), its partial last chunk staying for the next batch.
 class LmdbIngest final : public Ingest {
  public:
   LmdbIngest(LmdbStore& store, const Sha256Digest& sha, uint64_t length, uint64_t committed,
-             Sha256 hasher, size_t commit_bytes, bool overlap_commits)
+             Sha256 hasher, size_t commit_bytes, bool overlap_commits,
+             std::chrono::steady_clock::time_point started)
       : store_(store),
         sha_(sha),
         length_(length),
         committed_(committed),
         durable_(committed),
         hasher_(hasher),
-        overlap_commits_(overlap_commits) {
-    buffer_.bytes.reserve(commit_bytes);
+        overlap_commits_(overlap_commits),
+        batch_started_(started) {
+    const size_t most = static_cast<size_t>(std::min<uint64_t>(commit_bytes, length - committed));
+    buffer_.bytes.reserve(most);
+    if (overlap_commits) in_flight_batch_.bytes.reserve(most);
   }
   ~LmdbIngest() override;
 
@@ -320,7 +332,8 @@ class LmdbIngest final : public Ingest {
     failed_ = e;
     return e;
   }
-  // Hands the full buffer_ to the committer (or commits it here without overlap).
+  // Hands buffer_'s whole chunks to the committer (or commits them here without
+  // overlap); a partial last chunk stays in buffer_.
   Status send_batch();
   // Waits for the batch in flight, if any, and takes its outcome.
   Status settle();
@@ -333,6 +346,7 @@ class LmdbIngest final : public Ingest {
   std::atomic<uint64_t> durable_;     // same, readable while a batch is in flight
   Sha256 hasher_;
   bool overlap_commits_;
+  std::chrono::steady_clock::time_point batch_started_;  // when buffer_ began filling
   ChunkBatch buffer_;           // the batch being filled
   ChunkBatch in_flight_batch_;  // the batch in_flight_ is committing
   std::future<Status> in_flight_;
@@ -405,6 +419,8 @@ class LmdbStore final : public Store {
   }
   void release_transfer() { transfers_.fetch_sub(1); }
   size_t commit_bytes() const { return commit_bytes_; }
+  std::chrono::milliseconds commit_interval() const { return options_.commit_interval; }
+  std::chrono::steady_clock::time_point monotonic() const { return options_.clock->monotonic(); }
   int64_t now() const { return unix_seconds(options_.clock->now()); }
   MDB_dbi chunks_dbi() const { return chunks_; }
   Status overwrite_chunk_byte(const Sha256Digest& sha, uint64_t index, size_t offset);
@@ -703,7 +719,7 @@ Result<std::unique_ptr<Ingest>> LmdbStore::begin_ingest(const Sha256Digest& sha,
   }
   return std::unique_ptr<Ingest>(
       new LmdbIngest(*this, sha, length, committed, hasher, commit_bytes_,
-                     options_.overlap_commits));
+                     options_.overlap_commits, monotonic()));
 }
 
 Status LmdbStore::commit_chunks(const Sha256Digest& sha, uint64_t index,
@@ -1144,9 +1160,11 @@ Status LmdbIngest::settle() {
 Status LmdbIngest::send_batch() {
   FG_TRY(settle());
   const uint64_t first_index = committed_ / kChunkSize;
+  batch_started_ = store_.monotonic();
+  // The emptied previous batch becomes the next buffer: two allocations per ingest.
+  std::swap(buffer_, in_flight_batch_);
+  in_flight_batch_.move_partial_chunk(buffer_);
   if (overlap_commits_) {
-    // The emptied previous batch becomes the next buffer: two allocations per ingest.
-    std::swap(buffer_, in_flight_batch_);
     try {
       in_flight_ = std::async(std::launch::async, [this, first_index] {
         return commit_batch(in_flight_batch_, first_index);
@@ -1155,12 +1173,11 @@ Status LmdbIngest::send_batch() {
     } catch (const std::system_error& e) {
       // No thread to spare: commit here, in series, as without overlap.
       kLog.warn("committing an ingest batch without overlap", {{"error", e.what()}});
-      std::swap(buffer_, in_flight_batch_);
     }
   }
-  FG_TRY(commit_batch(buffer_, first_index));
-  committed_ += buffer_.size();
-  buffer_.clear();
+  FG_TRY(commit_batch(in_flight_batch_, first_index));
+  committed_ += in_flight_batch_.size();
+  in_flight_batch_.clear();
   return ok_status();
 }
 
@@ -1184,7 +1201,10 @@ Status LmdbIngest::append(std::span<const uint8_t> data) {
     data = data.subspan(take);
     // A batch that ends the artifact waits for finish(), which commits it with the
     // state change.
-    if (buffer_.size() == store_.commit_bytes() && offset() < length_) {
+    const bool full = buffer_.size() == store_.commit_bytes();
+    const bool due = buffer_.size() >= kChunkSize &&
+                     store_.monotonic() - batch_started_ >= store_.commit_interval();
+    if ((full || due) && offset() < length_) {
       // The uncommitted bytes are in the hash state already: after a failed commit this
       // ingest object is unusable; a new begin_ingest resumes from what is durable.
       Status s = send_batch();

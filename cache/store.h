@@ -18,6 +18,7 @@
 // Threads: one writer + many readers per Store. Ingests/readers must die before the Store.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,7 +78,11 @@ struct StoreOptions {
   // loss may also undo the last committed batch (its meta page is synced by the next
   // commit), never corrupting the store. Larger batches mean fewer syncs
   // (bench/README.md) and bigger buffers (two of this size per ingest).
-  uint64_t commit_bytes = 64 * kChunkSize;
+  uint64_t commit_bytes = 128 * kChunkSize;
+  // A batch that has been filling for this long commits the whole chunks it holds at the
+  // next append, so a slow download also becomes durable every few seconds: what a crash
+  // loses is bounded in time as well as in bytes. Read from `clock`'s monotonic time.
+  std::chrono::milliseconds commit_interval{2'000};
   // While one batch commits (and syncs) on a thread of its own, the next one fills, so
   // the syncs overlap the download and the hashing: one more buffer of commit_bytes per
   // ingest, and a killed process may also lose the batch that was committing. A second

@@ -7,6 +7,7 @@ StoreOptions store_options_for(const config::Config& config, const Clock& clock)
   o.dir = config.state_dir + "/cache";
   o.quota_bytes = config.cache.quota;
   o.commit_bytes = config.cache.commit_bytes;
+  o.commit_interval = config.cache.commit_interval;
   o.clock = &clock;
   return o;
 }

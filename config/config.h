@@ -45,7 +45,9 @@ struct CacheConfig {
   // Bytes per durable commit batch of an ingest (cache::StoreOptions::commit_bytes): a
   // crash makes the gateway fetch again at most two batches (the one filling and the one
   // committing). A whole number of 256 KiB chunks.
-  uint64_t commit_bytes = 16ull << 20;
+  uint64_t commit_bytes = 32ull << 20;
+  // A batch filling for this long commits what it has (StoreOptions::commit_interval).
+  std::chrono::milliseconds commit_interval{2'000};
 
   bool operator==(const CacheConfig&) const = default;
 };

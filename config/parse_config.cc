@@ -451,9 +451,11 @@ Config read_config(Reader& r, const toml::table& root) {
              std::chrono::minutes(10));
   if (auto t = r.table(root, "northbound")) read_northbound(r, *t, c.northbound);
   if (auto t = r.table(root, "cache")) {
-    r.check_keys(*t, "cache", {"quota", "commit_bytes"});
+    r.check_keys(*t, "cache", {"quota", "commit_bytes", "commit_interval"});
     r.size(*t, "cache", "quota", c.cache.quota, 1 << 20, UINT64_MAX);
     read_commit_bytes(r, *t, c.cache.commit_bytes);
+    r.duration(*t, "cache", "commit_interval", c.cache.commit_interval, milliseconds(100),
+               std::chrono::minutes(10));
   }
   if (auto t = r.table(root, "http")) read_http(r, *t, c.http);
   if (auto t = r.table(root, "coap")) read_coap(r, *t, c.coap);

@@ -13,6 +13,7 @@ TEST_CASE("store options come from the state_dir and the cache section", "[cache
 [cache]
 quota = "2GiB"
 commit_bytes = "4MiB"
+commit_interval = "5s"
 )",
                                 "fg.toml");
   REQUIRE(c.ok());
@@ -21,6 +22,7 @@ commit_bytes = "4MiB"
   CHECK(o.dir == "/var/lib/fg-test/cache");
   CHECK(o.quota_bytes == (2ull << 30));
   CHECK(o.commit_bytes == (4ull << 20));
+  CHECK(o.commit_interval == std::chrono::seconds(5));
   CHECK(o.overlap_commits);
   CHECK(o.clock == &clock);
 }

@@ -98,6 +98,10 @@ TEST_CASE("a commit batch must be whole 256KiB chunks, from one chunk to 256MiB"
   CHECK(odd.detail == "invalid_value");
   check_contains(odd.message, {"key 'cache.commit_bytes'", "got integer 1000000",
                                "a whole number of 256KiB chunks"});
+  Error often = parse_error("[cache]\ncommit_interval = \"10ms\"\n");
+  CHECK(often.detail == "out_of_range");
+  check_contains(often.message, {"key 'cache.commit_interval'", "got string \"10ms\"",
+                                 "a duration from 100ms to 10m"});
 }
 
 TEST_CASE("an invalid value says what was expected instead") {

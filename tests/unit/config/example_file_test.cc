@@ -20,7 +20,8 @@ TEST_CASE("an empty file gives the defaults") {
   REQUIRE(c.ok());
   CHECK(*c == Config{});
   CHECK(c->cache.quota == 20ull << 30);
-  CHECK(c->cache.commit_bytes == 16ull << 20);
+  CHECK(c->cache.commit_bytes == 32ull << 20);
+  CHECK(c->cache.commit_interval == 2s);
   CHECK(c->http.listen == std::vector<std::string>{"127.0.0.1:8080"});
 }
 
@@ -42,6 +43,7 @@ status_outbox_max = 5000
 [cache]
 quota = "1.5GiB"
 commit_bytes = "4MiB"
+commit_interval = "750ms"
 
 [http]
 listen = ["127.0.0.1:0", "[::1]:8080"]
@@ -73,6 +75,7 @@ format = "json"
   CHECK(c->northbound.status_outbox_max == 5000);
   CHECK(c->cache.quota == 3ull << 29);
   CHECK(c->cache.commit_bytes == 4ull << 20);
+  CHECK(c->cache.commit_interval == 750ms);
   CHECK(c->http.listen.size() == 2);
   CHECK(c->http.max_body_bytes == 4096);
   CHECK(c->http.idle_timeout == 90s);

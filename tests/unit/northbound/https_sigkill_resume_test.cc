@@ -117,7 +117,7 @@ TEST_CASE("SIGKILL mid-download, restart: resume from the committed chunks",
   // The restart fetched exactly what was not durable.
   CHECK(origin->counters().body_bytes == kSize - durable);
   // Everything fetched before the kill beyond the durable point was lost: at most the
-  // commit batch being filled (here one chunk; the daemon's default batch is 16 MiB, see
+  // commit batch being filled (here one chunk; the daemon's default batch is 32 MiB, see
   // StoreOptions::commit_bytes, and with overlapped commits also the batch under way)
   // plus what was in flight (socket buffers, the proxy's).
   const uint64_t refetched = before_restart > durable ? before_restart - durable : 0;
