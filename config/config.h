@@ -24,6 +24,10 @@ struct NorthboundConfig {
   // Device status reports kept for upload; past it the oldest are dropped and a gap
   // record counts them (DESIGN.md section 6).
   uint64_t status_outbox_max = 100'000;
+  // With status_url set: how often an empty outbox is looked at (a batch goes at once
+  // while more wait), and the records per PUT.
+  std::chrono::seconds status_interval{10};
+  uint64_t status_batch = 500;
   // Targets are downloaded only while a window is open (critical plans: any time).
   std::string sync_window;  // 5-field cron; empty = always open
   std::chrono::seconds sync_window_duration{3600};

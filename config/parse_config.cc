@@ -341,8 +341,9 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
   constexpr std::string_view p = "northbound";
   r.check_keys(t, p,
                {"origin", "trust_root", "ca_file", "poll_interval", "wan_rate", "status_url",
-                "status_outbox_max", "sync_window", "sync_window_duration", "time_zone", "nudge_token_file",
-                "nudge_client_cn", "client_cert", "client_key", "pins"});
+                "status_outbox_max", "status_interval", "status_batch", "sync_window",
+                "sync_window_duration", "time_zone", "nudge_token_file", "nudge_client_cn",
+                "client_cert", "client_key", "pins"});
   r.string(t, p, "origin", c.origin, check_origin);
   r.string(t, p, "trust_root", c.trust_root, check_non_empty_path);
   r.string(t, p, "ca_file", c.ca_file);
@@ -351,6 +352,9 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
   r.size(t, p, "wan_rate", c.wan_rate, 0, UINT64_MAX, /*rate=*/true);
   r.string(t, p, "status_url", c.status_url, check_http_url);
   r.integer(t, p, "status_outbox_max", c.status_outbox_max, 1'000, 100'000'000);
+  r.duration(t, p, "status_interval", c.status_interval, std::chrono::seconds(1),
+             std::chrono::hours(1));
+  r.integer(t, p, "status_batch", c.status_batch, 1, 10'000);
   r.string(t, p, "sync_window", c.sync_window);
   r.duration(t, p, "sync_window_duration", c.sync_window_duration, std::chrono::minutes(1),
              std::chrono::hours(24 * 7));
