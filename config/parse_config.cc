@@ -473,6 +473,13 @@ Config read_config(Reader& r, const toml::table& root) {
              "one of \"debug\", \"info\", \"warn\", \"error\"");
     r.choice(*t, "log", "format", c.log.format, &parse_log_format, "\"text\" or \"json\"");
   }
+  // Status batches go to {status_url}{site}/{epoch}/{seq}.json: uploads need a site.
+  if (!r.failed() && !c.northbound.status_url.empty() && c.site.empty()) {
+    if (const toml::node* n = root.at_path("northbound.status_url").node()) {
+      r.invalid(*n, "northbound.status_url",
+                "site to be set too (batches go to {status_url}{site}/{epoch}/{seq}.json)");
+    }
+  }
   return c;
 }
 

@@ -11,9 +11,11 @@
 #include "common/socket_address.h"
 #include "common/tls_context.h"
 #include "common/units.h"
+#include "gateway/origin_setup.h"
 #include "gateway/plan_oracle.h"
 #include "gateway/request_router.h"
 #include "gateway/sync_service.h"
+#include "northbound/status_uploader.h"
 #include "southbound/coap_server.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
@@ -75,6 +77,41 @@ class CoapService final : public Service {
   std::unique_ptr<southbound::CoapServer> server_;
 };
 
+// The status uploader (northbound/status_uploader.h): with [northbound] status_url set,
+// the outbox goes upstream in batches. A PUT in flight may finish within the shutdown
+// grace; what is not stored stays in the outbox for the next start.
+class StatusUploadService final : public Service {
+ public:
+  static Result<std::unique_ptr<StatusUploadService>> create(uv::Loop& loop,
+                                                             const config::Config& config,
+                                                             cache::Store& store,
+                                                             MetricsRegistry& metrics) {
+    const config::NorthboundConfig& nb = config.northbound;
+    northbound::StatusUploaderOptions options;
+    options.site = config.site;
+    options.interval = nb.status_interval;
+    options.batch_records = static_cast<size_t>(nb.status_batch);
+    options.tls = origin_options_for(nb).tls;  // the same CA, client certificate and pins
+    options.metrics = &metrics;
+    FG_ASSIGN_OR_RETURN(auto uploader, northbound::StatusUploader::create(
+                                           loop, store, nb.status_url, std::move(options)));
+    return std::make_unique<StatusUploadService>(std::move(uploader));
+  }
+  explicit StatusUploadService(std::unique_ptr<northbound::StatusUploader> uploader)
+      : uploader_(std::move(uploader)) {}
+  void start() { uploader_->start(); }
+  std::string_view name() const override { return "status_upload"; }
+  void stop_accepting() override { uploader_->stop_accepting(); }
+  size_t in_flight() const override { return uploader_->uploading() ? 1 : 0; }
+  void shut_down(std::function<void()> done) override {
+    uploader_->stop();
+    done();
+  }
+
+ private:
+  std::unique_ptr<northbound::StatusUploader> uploader_;
+};
+
 }  // namespace
 
 void apply_log_config(const config::LogConfig& log) {
@@ -108,7 +145,17 @@ Status Daemon::start() {
   FG_TRY(start_sync());
   FG_TRY(start_http());
   FG_TRY(start_coap());
+  StatusUploadService* upload = nullptr;
+  if (!config_.northbound.status_url.empty()) {
+    FG_ASSIGN_OR_RETURN(auto service,
+                        StatusUploadService::create(loop_, config_, *store_, metrics_));
+    upload = service.get();
+    add_service(std::move(service));
+  } else {
+    kLog.info("no [northbound] status_url: device status reports stay in the outbox");
+  }
   if (sync_) sync_->start();
+  if (upload) upload->start();
 
   auto add_signal = [this](int signum, std::function<void()> fn) -> Status {
     auto w = std::make_unique<uv::SignalWatcher>(loop_);

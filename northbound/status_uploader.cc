@@ -130,22 +130,30 @@ StatusUploader::StatusUploader(uv::Loop& loop, cache::Store& store, OriginUrl ur
       epoch_(std::move(epoch)),
       backoff_(options_.retry_base, options_.retry_cap,
                options_.seed != 0 ? options_.seed : random_seed()),
-      client_(std::make_unique<HttpClient>(loop, url_, options_.http)),
       timer_(loop) {}
 
 StatusUploader::~StatusUploader() { stop(); }
 
 void StatusUploader::start() {
   stopped_ = false;
+  if (!client_) client_ = std::make_unique<HttpClient>(loop_, url_, options_.http);
   kLog.info("status upload started",
             {{"status_url", url_.to_string()}, {"site", options_.site}, {"epoch", epoch_}});
   arm(std::chrono::milliseconds(0));
 }
 
-void StatusUploader::stop() {
+void StatusUploader::stop_accepting() {
   stopped_ = true;
   timer_.stop();
-  if (client_ && client_->busy()) client_->cancel();  // exchange_done keeps the batch
+}
+
+void StatusUploader::stop() {
+  stop_accepting();
+  if (!client_) return;
+  if (client_->busy()) client_->cancel();  // exchange_done keeps the batch
+  // The kept-alive connection goes too, so a stopped uploader holds no handle open that
+  // would keep the loop running. Freed on the next turn: we may be inside its callback.
+  loop_.defer_delete(std::move(client_));
 }
 
 void StatusUploader::arm(std::chrono::milliseconds delay) {
@@ -154,7 +162,7 @@ void StatusUploader::arm(std::chrono::milliseconds delay) {
 }
 
 void StatusUploader::send_next() {
-  if (stopped_ || uploading()) return;
+  if (stopped_ || uploading() || !client_) return;
   auto batch = cache::read_outbox_batch(store_, options_.batch_records, options_.batch_bytes);
   if (!batch.ok()) return retry("cannot read the status outbox: " + batch.error().message, 0);
   if (batch->empty()) return arm(options_.interval);

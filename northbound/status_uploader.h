@@ -79,7 +79,10 @@ class StatusUploader {
 
   // Looks at the outbox now, then every `interval` (at once after a batch while more wait).
   void start();
-  // No new batch; a PUT in flight is cancelled (its batch stays in the outbox).
+  // No new batch; a PUT in flight goes on to its end (shutdown grace).
+  void stop_accepting();
+  // No new batch; a PUT in flight is cancelled (its batch stays in the outbox) and the
+  // connection is closed. start() may follow.
   void stop();
   bool uploading() const { return !in_flight_.empty(); }
 
@@ -109,7 +112,7 @@ class StatusUploader {
   StatusUploaderOptions options_;
   std::string epoch_;
   Backoff backoff_;
-  std::unique_ptr<HttpClient> client_;
+  std::unique_ptr<HttpClient> client_;  // from start() to stop()
   uv::Timer timer_;
   bool stopped_ = true;
 

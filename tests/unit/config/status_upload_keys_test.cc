@@ -29,7 +29,8 @@ TEST_CASE("status upload keys parse, with their defaults") {
   CHECK(defaults->northbound.status_interval == 10s);
   CHECK(defaults->northbound.status_batch == 500);
 
-  auto c = parse_config(R"([northbound]
+  auto c = parse_config(R"(site = "plant-7"
+[northbound]
 status_url = "https://status.example.com/fleetgate/"
 status_interval = "2m"
 status_batch = 10000
@@ -56,6 +57,8 @@ TEST_CASE("status upload keys name their range") {
                  {"key 'northbound.status_batch'", "an integer from 1 to 10000"});
   check_contains(message_of("[northbound]\nstatus_url = \"ftp://x/\"\n"),
                  {"key 'northbound.status_url'", "an https:// or http:// URL"});
+  check_contains(message_of("[northbound]\nstatus_url = \"https://status.example.com/\"\n"),
+                 {"fg.toml:2:14", "key 'northbound.status_url'", "site to be set too"});
 }
 
 }  // namespace
