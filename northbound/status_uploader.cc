@@ -128,6 +128,7 @@ StatusUploader::StatusUploader(uv::Loop& loop, cache::Store& store, OriginUrl ur
       url_(std::move(url)),
       options_(std::move(options)),
       epoch_(std::move(epoch)),
+      batch_limit_(options_.batch_records),
       backoff_(options_.retry_base, options_.retry_cap,
                options_.seed != 0 ? options_.seed : random_seed()),
       timer_(loop) {}
@@ -163,7 +164,7 @@ void StatusUploader::arm(std::chrono::milliseconds delay) {
 
 void StatusUploader::send_next() {
   if (stopped_ || uploading() || !client_) return;
-  auto batch = cache::read_outbox_batch(store_, options_.batch_records, options_.batch_bytes);
+  auto batch = cache::read_outbox_batch(store_, batch_limit_, options_.batch_bytes);
   if (!batch.ok()) return retry("cannot read the status outbox: " + batch.error().message, 0);
   if (batch->empty()) return arm(options_.interval);
   in_flight_ = std::move(batch).value();
@@ -197,8 +198,16 @@ void StatusUploader::send_next() {
 void StatusUploader::exchange_done(Status status) {
   const bool stored = response_status_ >= 200 && response_status_ < 300;
   if (!stored) {
+    const size_t records = in_flight_.size();
     in_flight_.clear();
     if (stopped_) return;  // cancelled: the batch stays and goes at the next start
+    if (response_status_ == 413 && records > 1) {
+      // The server takes smaller bodies than we send: halve the batches from now on,
+      // down to one record, rather than refusing the same batch forever.
+      batch_limit_ = records / 2;
+      kLog.warn("status upload body too large for the server; smaller batches from now on",
+                {{"records", records}, {"batch_records", batch_limit_}});
+    }
     if (!status.ok()) return retry(status.error().message, response_status_);
     std::string why = "HTTP " + std::to_string(response_status_);
     if (!response_start_.empty()) why += ": " + response_start_;

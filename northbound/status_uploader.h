@@ -23,6 +23,9 @@
 //           next under its own name, so it never overwrites the batch stored before it.
 //           Characters outside [A-Za-z0-9._-] are percent-encoded.
 //
+// A 413 (body too large) halves the records per batch from then on, down to one, so a
+// server with a small body limit still gets everything.
+//
 // Every size is bounded: records and bytes per batch, the response head
 // (HttpClientOptions::max_head_bytes), and the response body (read up to kMaxResponseBody,
 // only the start kept for the log).
@@ -111,6 +114,7 @@ class StatusUploader {
   OriginUrl url_;
   StatusUploaderOptions options_;
   std::string epoch_;
+  size_t batch_limit_;  // records per batch: batch_records, halved by each 413
   Backoff backoff_;
   std::unique_ptr<HttpClient> client_;  // from start() to stop()
   uv::Timer timer_;

@@ -98,7 +98,8 @@ Status NginxOrigin::launch() {
     if (!dav_.put_prefix.empty()) {
       // The body lands in client_body_temp_path, then is renamed into place.
       c << "    location " << dav_.put_prefix << " {\n      dav_methods PUT;\n"
-        << "      create_full_put_path on;\n      client_max_body_size 16m;\n    }\n";
+        << "      create_full_put_path on;\n      client_max_body_size " << dav_.max_body
+        << ";\n    }\n";
     }
     if (!dav_.denied_prefix.empty()) {
       c << "    location " << dav_.denied_prefix << " {\n      dav_methods PUT;\n"

@@ -21,8 +21,9 @@ struct NginxTls {
 
 // WebDAV locations below the served root (nginx's http_dav_module), for upload tests.
 struct NginxWebDav {
-  std::string put_prefix;     // e.g. "/status/": PUT stores files, creating directories
-  std::string denied_prefix;  // e.g. "/denied/": PUT is refused with 403
+  std::string put_prefix;        // e.g. "/status/": PUT stores files, creating directories
+  std::string denied_prefix;     // e.g. "/denied/": PUT is refused with 403
+  std::string max_body = "16m";  // client_max_body_size of put_prefix; larger: 413
 };
 
 class NginxOrigin {

@@ -53,14 +53,14 @@ struct UploadSite {
   std::unique_ptr<cache::Store> store;
   uv::Loop loop;
 
-  UploadSite() {
+  explicit UploadSite(const std::string& max_body = "16m") {
     auto made = make_test_pki(tmp.path() + "/pki");
     REQUIRE(made.ok());
     pki = *made;
     fs::create_directories(www);
     auto started = NginxOrigin::start(tmp.path() + "/nginx", www,
                                       NginxTls{pki.server_cert, pki.server_key, ""},
-                                      NginxWebDav{"/status/", "/denied/"});
+                                      NginxWebDav{"/status/", "/denied/", max_body});
     REQUIRE(started.ok());
     nginx = std::move(started).value();
     cache::StoreOptions o;
@@ -335,4 +335,28 @@ TEST_CASE("a status uploader without a site or with a bad URL is a config error"
   auto bad = StatusUploader::create(site.loop, *site.store, "ftp://x/", site.options());
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("status_url") != std::string::npos);
+}
+
+TEST_CASE("a 413 halves the batches until the server takes them") {
+  UploadSite site("1k");
+  LogCapture log;
+  site.append(0, 40);  // 90 bytes each: 40 and 20 records exceed 1 KiB, 10 do not
+  auto up = site.uploader(site.nginx->url() + "status/", site.options());
+  up->start();
+  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  CHECK(up->failures() == 2);
+  CHECK(log.contains({"smaller batches", "batch_records=10"}));
+  auto files = site.stored(up->epoch());
+  CHECK(files.size() == 4);
+  int next = 0;
+  for (const auto& f : files) {
+    CHECK(fs::file_size(f) <= 1024);
+    const auto doc = nlohmann::json::parse(slurp(f));
+    for (const auto& r : doc["records"]) {
+      CHECK(r == nlohmann::json::parse(report_of(next)));
+      ++next;
+    }
+  }
+  CHECK(next == 40);
+  up.reset();
 }
