@@ -24,7 +24,7 @@ void fill(Store& store, int from, int to, const OutboxLimits& limits = {}) {
     REQUIRE(append_to_outbox(store, key_of(i), report(i), limits).ok());
 }
 
-TEST_CASE("an outbox batch is the oldest records in key order, bounded in records and bytes") {
+TEST_CASE("an outbox batch is the oldest records in key order bounded in records and bytes") {
   testing::StoreFixture f;
   CHECK(read_outbox_batch(*f.store, 10, 1 << 20).value().empty());
   // Appended out of order: the batch still comes in key order.
@@ -50,7 +50,7 @@ TEST_CASE("an outbox batch is the oldest records in key order, bounded in record
   CHECK(read_outbox_batch(*f.store, 100, 1 << 20).value().size() == 10);
 }
 
-TEST_CASE("removing a sent batch deletes exactly its records, durably") {
+TEST_CASE("removing a sent batch deletes exactly its records durably") {
   testing::StoreFixture f;
   fill(*f.store, 0, 10);
   auto batch = read_outbox_batch(*f.store, 6, 1 << 20).value();

@@ -23,7 +23,7 @@ void check_contains(const std::string& message, std::initializer_list<std::strin
   }
 }
 
-TEST_CASE("status upload keys parse, with their defaults") {
+TEST_CASE("status upload keys parse with their defaults") {
   auto defaults = parse_config("", "fg.toml");
   REQUIRE(defaults.ok());
   CHECK(defaults->northbound.status_interval == 10s);

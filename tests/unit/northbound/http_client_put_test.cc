@@ -71,7 +71,7 @@ Exchange run(uv::Loop& loop, northbound::HttpClient& client, const std::string& 
 
 }  // namespace
 
-TEST_CASE("http client PUTs a body that nginx stores as sent, then GETs it back") {
+TEST_CASE("http client PUTs a body that nginx stores as sent and then GETs it back") {
   DavSite site;
   uv::Loop loop;
   {

@@ -149,7 +149,7 @@ TEST_CASE("outbox reports arrive upstream as one JSON batch and leave the outbox
   up.reset();
 }
 
-TEST_CASE("a full batch is followed by the next at once, and names sort by arrival") {
+TEST_CASE("a full batch is followed by the next at once and names sort by arrival") {
   UploadSite site;
   site.append(0, 7);
   auto o = site.options();
@@ -172,7 +172,7 @@ TEST_CASE("a full batch is followed by the next at once, and names sort by arriv
   up.reset();
 }
 
-TEST_CASE("while the server refuses connections the records stay; back, they arrive") {
+TEST_CASE("records stay while the server refuses connections and arrive once it is back") {
   UploadSite site;
   auto upstream = SocketAddress::parse(site.nginx->address());
   REQUIRE(upstream.ok());
@@ -202,7 +202,7 @@ TEST_CASE("while the server refuses connections the records stay; back, they arr
   up.reset();
 }
 
-TEST_CASE("while nginx is down the records stay; restarted, they arrive") {
+TEST_CASE("records stay while nginx is down and arrive once it is restarted") {
   UploadSite site;
   site.nginx->stop();
   site.append(0, 3);
@@ -262,7 +262,7 @@ TEST_CASE("a 403 keeps the records in the outbox and is logged with its status")
   up.reset();
 }
 
-TEST_CASE("a retry and a restart use the same batch name; the epoch is kept per store") {
+TEST_CASE("a retry and a restart use the same batch name and the epoch is kept per store") {
   UploadSite site;
   site.append(0, 3);
   const auto first = site.outbox().front();
@@ -302,7 +302,7 @@ TEST_CASE("a retry and a restart use the same batch name; the epoch is kept per 
   CHECK(epoch2->size() == 16);
 }
 
-TEST_CASE("a batch name depends on the first record's key and value, and is URL-safe") {
+TEST_CASE("a batch name depends on the first record's key and value and is URL-safe") {
   const cache::OutboxRecord a{key_of(1), report_of(1)};
   CHECK(StatusUploader::seq_of(a) == StatusUploader::seq_of(a));
   CHECK(StatusUploader::seq_of(a).starts_with(key_of(1) + "-"));
