@@ -1,7 +1,16 @@
 # Third-party libraries as Debian 12 ships them (DESIGN.md section 9).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
-pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+# LMDB links statically (liblmdb-dev ships the archive) so that its writev can be
+# wrapped: cache/lmdb_store.cc, __wrap_writev, says why. The wrap applies to the static
+# code of every program that links the cache; libc, libuv and the other shared
+# libraries keep the real writev.
+find_path(LMDB_INCLUDE_DIR lmdb.h REQUIRED)
+find_library(LMDB_ARCHIVE NAMES liblmdb.a REQUIRED)
+add_library(lmdb_static STATIC IMPORTED GLOBAL)
+set_target_properties(lmdb_static PROPERTIES IMPORTED_LOCATION ${LMDB_ARCHIVE})
+target_include_directories(lmdb_static SYSTEM INTERFACE ${LMDB_INCLUDE_DIR})
+target_link_options(lmdb_static INTERFACE "LINKER:--wrap=writev")
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 # The gnutls variant: the -openssl one loads OpenSSL 3 next to BoringSSL and crashes.
 pkg_check_modules(COAP REQUIRED IMPORTED_TARGET libcoap-3-gnutls)
