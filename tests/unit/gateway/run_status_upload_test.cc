@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "tests/support/nginx_origin.h"
+#include "tests/support/files.h"
 #include "tests/support/test_pki.h"
 #include "tests/unit/gateway/child_process.h"
 
@@ -21,13 +22,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr const char* kToken = "token-of-dev-1-0123456789abcdef";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The batch files under {www}/status/plant-7/{epoch}/.
 std::vector<std::string> batches(const std::string& www) {

@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cache/status_outbox.h"
 #include "common/log.h"
 #include "common/uv.h"
 #include "northbound/status_uploader.h"
+#include "tests/support/files.h"
 #include "tests/unit/northbound/https_fixture.h"
 
 using namespace fleetgate;
@@ -23,13 +23,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr const char* kSite = "plant-7";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string key_of(int i) {
   char k[48];
