@@ -1,6 +1,7 @@
 #include "cache/status_outbox.h"
 
 #include <algorithm>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
@@ -11,6 +12,9 @@ namespace fleetgate::cache {
 namespace {
 
 const Logger kLog("cache");
+
+// Serializes the read-then-write of appends and removals (see status_outbox.h).
+std::mutex g_outbox_writer;
 
 // What a dropped record stood for: a gap record's count and first key, or one report.
 struct Dropped {
@@ -32,13 +36,17 @@ Dropped dropped_record(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-Status append_to_outbox(Store& store, const std::string& key, std::string record,
+Status append_to_outbox(Store& store, std::span<const OutboxRecord> records,
                         const OutboxLimits& limits) {
+  if (records.empty()) return ok_status();
+  std::lock_guard<std::mutex> lock(g_outbox_writer);
   std::vector<KvWrite> writes;
   FG_ASSIGN_OR_RETURN(uint64_t held, store.kv_count(Table::outbox));
-  if (held >= limits.max_records) {
-    const uint64_t drop =
-        std::min(held, std::max<uint64_t>({limits.drop_records, held - limits.max_records + 1, 1}));
+  const uint64_t adding = records.size();
+  if (held + adding > limits.max_records) {
+    // The gap record takes one of the freed places, hence the + 1.
+    const uint64_t drop = std::min(
+        held, std::max<uint64_t>({limits.drop_records, held + adding + 1 - limits.max_records}));
     FG_ASSIGN_OR_RETURN(auto oldest, store.kv_scan(Table::outbox, "", drop));
     uint64_t reports = 0;
     std::string first;
@@ -57,8 +65,14 @@ Status append_to_outbox(Store& store, const std::string& key, std::string record
                 {{"reports", reports}, {"max_records", limits.max_records}});
     }
   }
-  writes.push_back({Table::outbox, key, std::move(record)});
+  for (const OutboxRecord& r : records) writes.push_back({Table::outbox, r.key, r.value});
   return store.kv_write(writes);
+}
+
+Status append_to_outbox(Store& store, const std::string& key, std::string record,
+                        const OutboxLimits& limits) {
+  OutboxRecord one{key, std::move(record)};
+  return append_to_outbox(store, std::span<const OutboxRecord>(&one, 1), limits);
 }
 
 Result<std::vector<OutboxRecord>> read_outbox_batch(Store& store, size_t max_records,
@@ -76,6 +90,7 @@ Result<std::vector<OutboxRecord>> read_outbox_batch(Store& store, size_t max_rec
 }
 
 Result<size_t> remove_from_outbox(Store& store, std::span<const OutboxRecord> sent) {
+  std::lock_guard<std::mutex> lock(g_outbox_writer);
   std::vector<KvWrite> writes;
   writes.reserve(sent.size());
   for (const OutboxRecord& r : sent) {

@@ -29,11 +29,6 @@ struct OutboxLimits {
   uint64_t drop_records = 1'000;   // dropped at once when full, so not on every report
 };
 
-// Appends `record` under `key` (keys sort by arrival), first dropping the oldest records
-// if the outbox is full. One durable transaction. Called from one thread at a time.
-Status append_to_outbox(Store& store, const std::string& key, std::string record,
-                        const OutboxLimits& limits);
-
 // One record of the outbox: its key (sorts by arrival) and its JSON text.
 struct OutboxRecord {
   std::string key;
@@ -41,6 +36,15 @@ struct OutboxRecord {
 
   bool operator==(const OutboxRecord&) const = default;
 };
+
+// Appends `records` (keys newer than any held, in arrival order), first dropping the
+// oldest records if they would not fit. One durable transaction and one sync for all of
+// them (a group commit): all are stored, or none.
+Status append_to_outbox(Store& store, std::span<const OutboxRecord> records,
+                        const OutboxLimits& limits);
+// The same for one record.
+Status append_to_outbox(Store& store, const std::string& key, std::string record,
+                        const OutboxLimits& limits);
 
 // The oldest records in key order: at most `max_records`, and no more than `max_bytes` of
 // values, except that the first record is always returned (one larger than `max_bytes`
@@ -51,9 +55,9 @@ Result<std::vector<OutboxRecord>> read_outbox_batch(Store& store, size_t max_rec
 // Deletes, in one durable transaction, each record of `sent` whose value is still the one
 // sent; a record rewritten meanwhile (a gap record) stays. Returns how many were deleted.
 //
-// Threads: the append, the read and the removal all run on the loop thread, so no other
-// outbox write can come between the removal's reads and its write transaction, and no
-// lock is needed beyond LMDB's own.
+// Threads: appends run on a worker (southbound/status_committer.h), reads and removals on
+// the loop. Appends and removals take one lock, so no append (which may rewrite the first
+// record into a gap record) comes between a removal's reads and its write transaction.
 Result<size_t> remove_from_outbox(Store& store, std::span<const OutboxRecord> sent);
 
 }  // namespace fleetgate::cache

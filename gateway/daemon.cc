@@ -19,6 +19,7 @@
 #include "southbound/coap_server.h"
 #include "southbound/device_registry.h"
 #include "southbound/http_server.h"
+#include "southbound/status_committer.h"
 
 namespace fleetgate::gateway {
 namespace {
@@ -75,6 +76,23 @@ class CoapService final : public Service {
 
  private:
   std::unique_ptr<southbound::CoapServer> server_;
+};
+
+// Device status reports from HTTP and CoAP go into the outbox on a worker, grouped
+// (southbound/status_committer.h). Stopping commits what is queued, so no report the
+// devices were told is recorded is lost, and every queued one gets its answer.
+class StatusCommitService final : public Service {
+ public:
+  explicit StatusCommitService(std::unique_ptr<southbound::StatusCommitter> committer)
+      : committer_(std::move(committer)) {}
+  std::string_view name() const override { return "status_commit"; }
+  void stop_accepting() override {}  // the device APIs stop taking reports themselves
+  size_t in_flight() const override { return committer_->pending(); }
+  void shut_down(std::function<void()> done) override { committer_->close(std::move(done)); }
+  southbound::StatusCommitter& committer() { return *committer_; }
+
+ private:
+  std::unique_ptr<southbound::StatusCommitter> committer_;
 };
 
 // The status uploader (northbound/status_uploader.h): with [northbound] status_url set,
@@ -143,6 +161,12 @@ Status Daemon::start() {
   std::signal(SIGPIPE, SIG_IGN);
   FG_TRY(open_state());
   FG_TRY(start_sync());
+  {
+    auto commits = std::make_unique<StatusCommitService>(std::make_unique<southbound::StatusCommitter>(
+        loop_.raw(), *store_, outbox_limits()));
+    status_committer_ = &commits->committer();
+    add_service(std::move(commits));
+  }
   FG_TRY(start_http());
   FG_TRY(start_coap());
   StatusUploadService* upload = nullptr;
@@ -258,6 +282,7 @@ Status Daemon::start_http() {
     services.devices = devices_.get();
     services.metrics = &metrics_;
     services.outbox = outbox_limits();
+    services.status_committer = status_committer_;
     auto router =
         std::make_unique<RequestRouter>(services, sync_ ? sync_->nudge_endpoint() : nullptr,
                                         sync_ ? sync_->nudge_client_cn() : std::string());
@@ -306,6 +331,7 @@ Status Daemon::start_coap() {
   services.oracle = oracle_.get();
   services.devices = devices_.get();
   services.outbox = outbox_limits();
+  services.status_committer = status_committer_;
   auto server = southbound::CoapServer::start(loop_.raw(), options, services);
   if (!server.ok()) {
     Error e = server.take_error();

@@ -28,6 +28,7 @@ struct OutboxLimits;
 }
 namespace fleetgate::southbound {
 class DeviceRegistry;
+class StatusCommitter;
 }
 
 namespace fleetgate::gateway {
@@ -97,6 +98,7 @@ class Daemon {
   std::unique_ptr<southbound::DeviceRegistry> devices_;  // null: no registry file
   std::vector<std::unique_ptr<Service>> services_;
   SyncService* sync_ = nullptr;  // in services_; null without [northbound] origin
+  southbound::StatusCommitter* status_committer_ = nullptr;  // in services_ (a service)
   std::vector<std::unique_ptr<uv::SignalWatcher>> signals_;
   std::unique_ptr<uv::Timer> grace_timer_;
   std::unique_ptr<uv::Timer> drain_poll_;

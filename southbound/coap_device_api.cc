@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "southbound/next_json.h"
+#include "southbound/status_committer.h"
 #include "southbound/status_report.h"
 
 namespace fleetgate::southbound {
@@ -164,7 +165,7 @@ void CoapDeviceApi::handle(coap_session_t* session, const coap_pdu_t* request,
       next(*device, response);
     }
   } else {
-    status(request, *device, response);
+    status(session, request, *device, response);
   }
   count(response);
 }
@@ -257,7 +258,16 @@ void CoapDeviceApi::blob(coap_session_t* session, const coap_pdu_t* request, con
   blob_bytes_sent_->inc(count);
 }
 
-void CoapDeviceApi::status(const coap_pdu_t* request, const Device& device, coap_pdu_t* response) {
+void CoapDeviceApi::status(coap_session_t* session, const coap_pdu_t* request, const Device& device,
+                           coap_pdu_t* response) {
+  StatusCommitter* committer = s_.status_committer;
+  if (committer != nullptr) {
+    // libcoap calls the handler again, with a copy of the request, once triggered.
+    if (coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request))) {
+      answer_waiting(async, response);
+      return;
+    }
+  }
   if (uint_option(request, COAP_OPTION_BLOCK1) >= 0) {
     too_large(response, limits_.max_payload, "status reports must fit in one message");
     return;
@@ -275,20 +285,96 @@ void CoapDeviceApi::status(const coap_pdu_t* request, const Device& device, coap
     too_large(response, limits_.max_payload, "status report too large");
     return;
   }
-  StatusOutcome outcome = record_status_report(
-      *s_.store, *s_.clock, device, std::string_view(reinterpret_cast<const char*>(data), len),
-      s_.outbox);
-  switch (outcome.kind) {
-    case StatusOutcome::Kind::recorded:
-      coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
-      return;
-    case StatusOutcome::Kind::rejected:
-      answer_text(response, COAP_RESPONSE_CODE_BAD_REQUEST, outcome.message);
-      return;
-    case StatusOutcome::Kind::not_recorded:
-      come_back_later(response, 5, outcome.message);
-      return;
+  const std::string_view body(reinterpret_cast<const char*>(data), len);
+  if (committer == nullptr) {
+    StatusOutcome outcome = record_status_report(*s_.store, *s_.clock, device, body, s_.outbox);
+    switch (outcome.kind) {
+      case StatusOutcome::Kind::recorded:
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
+        return;
+      case StatusOutcome::Kind::rejected:
+        answer_text(response, COAP_RESPONSE_CODE_BAD_REQUEST, outcome.message);
+        return;
+      case StatusOutcome::Kind::not_recorded:
+        come_back_later(response, 5, outcome.message);
+        return;
+    }
+    return;
   }
+  Result<cache::OutboxRecord> record = make_status_record(*s_.clock, device, body);
+  if (!record.ok()) {
+    answer_text(response, COAP_RESPONSE_CODE_BAD_REQUEST, record.error().message);
+    return;
+  }
+  if (draining_ || committer->closing()) {
+    come_back_later(response, 5, "the gateway is stopping; retry");
+    return;
+  }
+  coap_async_t* async = coap_register_async(session, request, /*delay=*/0);  // until triggered
+  if (async == nullptr) {
+    come_back_later(response, 5, "cannot take the status report now; retry");
+    return;
+  }
+  const uint64_t id = next_report_id_++;
+  coap_bin_const_t token = coap_pdu_get_token(request);
+  WaitingReport& waiting = (*pending_)[id];
+  waiting.session = session;
+  waiting.token.assign(token.s, token.s + token.length);
+  coap_async_set_app_data(async, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  std::weak_ptr<WaitingReports> reports = pending_;
+  bool queued = committer->submit(std::move(record).value(), [reports, id](const Status& appended) {
+    std::shared_ptr<WaitingReports> pending = reports.lock();
+    if (!pending) return;  // the server has closed
+    auto it = pending->find(id);
+    if (it == pending->end()) return;  // its session has gone
+    it->second.outcome = status_outcome(appended);
+    coap_bin_const_t t{it->second.token.size(), it->second.token.data()};
+    coap_async_t* a = coap_find_async(it->second.session, t);
+    if (a == nullptr) {
+      pending->erase(it);
+      return;
+    }
+    coap_async_trigger(a);  // the handler runs again from coap_io_process, on the loop
+  });
+  if (!queued) {
+    pending_->erase(id);
+    coap_free_async(session, async);
+    come_back_later(response, 5, "too many status reports waiting to be stored; retry");
+    return;
+  }
+  // No response code: libcoap acknowledges a confirmable request with an empty ACK.
+}
+
+void CoapDeviceApi::answer_waiting(coap_async_t* async, coap_pdu_t* response) {
+  const uint64_t id = reinterpret_cast<uintptr_t>(coap_async_get_app_data(async));
+  auto it = pending_->find(id);
+  // Not ended yet (a retransmission reaching us): the empty ACK again, nothing else.
+  if (it == pending_->end() || !it->second.outcome) return;
+  StatusOutcome outcome = std::move(*it->second.outcome);
+  pending_->erase(it);
+  // libcoap frees the async when this handler returns.
+  if (outcome.kind == StatusOutcome::Kind::recorded) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
+  } else {
+    come_back_later(response, 5, outcome.message);
+  }
+}
+
+void CoapDeviceApi::session_closed(const coap_session_t* session) {
+  transfers_.drop_session(session);
+  for (auto it = pending_->begin(); it != pending_->end();) {
+    it = it->second.session == session ? pending_->erase(it) : std::next(it);
+  }
+}
+
+void CoapDeviceApi::end_reports() {
+  draining_ = true;
+  for (auto& [id, waiting] : *pending_) {
+    coap_bin_const_t t{waiting.token.size(), waiting.token.data()};
+    if (coap_async_t* a = coap_find_async(waiting.session, t)) coap_free_async(waiting.session, a);
+  }
+  pending_->clear();
+  pending_ = std::make_shared<WaitingReports>();  // late outcomes find the old one gone
 }
 
 }  // namespace fleetgate::southbound

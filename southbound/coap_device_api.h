@@ -8,7 +8,14 @@
 //                  and Size2 = its length; 4.04 for unknown and refused alike
 //   POST /s/{id}   status report (application/json): 2.04 once in the outbox, 4.00 with a
 //                  diagnostic payload for a bad body, 4.13 + Size1 beyond max_payload or
-//                  in Block1 pieces (a report fits one datagram)
+//                  in Block1 pieces (a report fits one datagram), 5.03 + Max-Age when it
+//                  cannot be stored now
+//
+// Status reports with a StatusCommitter (Services::status_committer) get a separate
+// response (RFC 7252 5.2.2, libcoap's async API): the report is validated and keyed at
+// once, a confirmable request gets libcoap's empty ACK, and the 2.04 (or 5.03) follows as
+// a message of its own when the committer has posted the append's outcome to the loop.
+// Every coap_* call stays on the loop thread.
 //
 // Identity: over DTLS the PSK identity is the device id (the handshake already checked
 // the key), and a device acts only as itself (4.03 otherwise). Plain CoAP carries no
@@ -26,7 +33,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +45,7 @@
 #include "common/metrics.h"
 #include "southbound/coap_transfers.h"
 #include "southbound/device_api.h"
+#include "southbound/status_report.h"
 
 namespace fleetgate::southbound {
 
@@ -59,10 +70,20 @@ class CoapDeviceApi {
   MetricsRegistry& metrics() { return *metrics_; }
 
   // Blob transfers: a session's end releases its handles; expire_transfers() the idle ones.
-  void session_closed(const coap_session_t* session) { transfers_.drop_session(session); }
+  // A session's end also forgets its reports waiting for their answer.
+  void session_closed(const coap_session_t* session);
   void expire_transfers() { transfers_.expire(); }
   void end_transfers() { transfers_.clear(); }
   size_t transfers_in_progress() const { return transfers_.size(); }
+
+  // Status reports waiting for their separate response (the commit, then the trigger).
+  size_t reports_waiting() const { return pending_->size(); }
+  // Draining: new status reports get 5.03 + Max-Age; those waiting are still answered.
+  void stop_taking_reports() { draining_ = true; }
+  // Before libcoap's endpoints and context go: drops the separate responses still
+  // waiting (their reports are committed all the same; the devices get no answer and
+  // send them again). Late commit outcomes then find nothing.
+  void end_reports();
 
  private:
   // The device a DTLS session authenticated as; nullptr over plain CoAP.
@@ -70,7 +91,10 @@ class CoapDeviceApi {
   void next(const Device& device, coap_pdu_t* response);
   void blob(coap_session_t* session, const coap_pdu_t* request, const Device* device,
             std::string_view hex, coap_pdu_t* response);
-  void status(const coap_pdu_t* request, const Device& device, coap_pdu_t* response);
+  void status(coap_session_t* session, const coap_pdu_t* request, const Device& device,
+              coap_pdu_t* response);
+  // The separate response of a report whose commit has ended.
+  void answer_waiting(coap_async_t* async, coap_pdu_t* response);
   void count(coap_pdu_t* response);
 
   Services s_;
@@ -85,6 +109,18 @@ class CoapDeviceApi {
   Counter* psk_unknown_;
   std::vector<std::pair<std::string, coap_bin_const_t>> psks_;  // id -> key, sorted by id
   CoapTransfers transfers_;
+
+  // A status report waiting for its commit: where its separate response goes.
+  struct WaitingReport {
+    coap_session_t* session = nullptr;  // kept alive by the async's reference
+    std::vector<uint8_t> token;
+    std::optional<StatusOutcome> outcome;  // set when the commit has ended
+  };
+  using WaitingReports = std::map<uint64_t, WaitingReport>;  // by id (the async's app data)
+  // Shared with the committer's callbacks, which must find nothing once it is gone.
+  std::shared_ptr<WaitingReports> pending_ = std::make_shared<WaitingReports>();
+  uint64_t next_report_id_ = 1;
+  bool draining_ = false;
 };
 
 }  // namespace fleetgate::southbound

@@ -137,6 +137,14 @@ Status CoapServer::bind(const std::string& listen, bool dtls) {
 }
 
 void CoapServer::stop_accepting() {
+  if (api_) {
+    api_->stop_taking_reports();
+    if (api_->reports_waiting() > 0) return;  // close() frees the endpoints
+  }
+  free_endpoints();
+}
+
+void CoapServer::free_endpoints() {
   for (coap_endpoint_t* ep : endpoints_) coap_free_endpoint(ep);
   endpoints_.clear();
 }
@@ -146,7 +154,8 @@ void CoapServer::close(std::function<void()> done) {
     if (done) done();
     return;
   }
-  stop_accepting();
+  api_->end_reports();  // before the endpoints: a waiting async holds its session
+  free_endpoints();
   api_->end_transfers();  // the read transactions go now, not with the context
   coap_context_t* ctx = context_;
   context_ = nullptr;

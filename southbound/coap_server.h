@@ -51,10 +51,12 @@ class CoapServer {
   const std::vector<std::string>& addresses() const { return addresses_; }
   const std::vector<std::string>& dtls_addresses() const { return dtls_addresses_; }
 
-  // Closes every endpoint (and with them their sessions): no new requests. Each CoAP
-  // request is answered within the handler that receives it, so nothing stays in flight.
+  // Closes every endpoint (and with them their sessions): no new requests. A status
+  // report waiting for its commit keeps the endpoints open until close() (libcoap must
+  // not free a session an async still references); new reports then get 5.03.
   void stop_accepting();
-  size_t in_flight() const { return 0; }
+  // Status reports waiting for their separate response.
+  size_t in_flight() const { return api_ ? api_->reports_waiting() : 0; }
   // Stops watching the loop, then frees libcoap's context; `done` runs after.
   void close(std::function<void()> done);
 
@@ -63,6 +65,7 @@ class CoapServer {
  private:
   CoapServer() = default;
   Status bind(const std::string& listen, bool dtls);
+  void free_endpoints();
 
   coap_context_t* context_ = nullptr;
   std::unique_ptr<CoapDeviceApi> api_;

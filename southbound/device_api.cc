@@ -8,6 +8,7 @@
 #include "common/http_validator.h"
 #include "southbound/http_server.h"
 #include "southbound/next_json.h"
+#include "southbound/status_committer.h"
 #include "southbound/status_report.h"
 
 namespace fleetgate::southbound {
@@ -24,6 +25,20 @@ HttpReply not_found() { return HttpReply::text(404, "not found"); }
 HttpReply unauthorized(std::string_view why) {
   HttpReply r = HttpReply::text(401, why);
   r.header("WWW-Authenticate", "Bearer realm=\"fleetgate\"");
+  return r;
+}
+
+// The answer to a status report that was validated: 204 once in the outbox, 503 +
+// Retry-After when it could not be stored (the device sends it again later).
+HttpReply status_reply(const StatusOutcome& outcome) {
+  if (outcome.kind == StatusOutcome::Kind::recorded) {
+    HttpReply r;
+    r.status = 204;
+    return r;
+  }
+  HttpReply r =
+      HttpReply::text(outcome.kind == StatusOutcome::Kind::rejected ? 400 : 503, outcome.message);
+  if (outcome.kind == StatusOutcome::Kind::not_recorded) r.header("Retry-After", "5");
   return r;
 }
 
@@ -100,7 +115,7 @@ HttpReply DeviceApi::handle(const http::Message& request, const RequestContext& 
     // Another device's id, known or not, gets the same answer.
     if (device->id != id) return HttpReply::text(403, "a device may act only as itself");
     if (op == "next") return get ? next(*device) : method_not_allowed("GET, HEAD");
-    return method == "POST" ? status(*device, request) : method_not_allowed("POST");
+    return method == "POST" ? status(*device, request, context) : method_not_allowed("POST");
   }
   return not_found();
 }
@@ -205,7 +220,8 @@ HttpReply DeviceApi::next(const Device& device) {
   return r;
 }
 
-HttpReply DeviceApi::status(const Device& device, const http::Message& request) {
+HttpReply DeviceApi::status(const Device& device, const http::Message& request,
+                            const RequestContext& context) {
   if (const std::string* ct = request.header("content-type")) {
     std::string_view type = *ct;
     type = type.substr(0, type.find(';'));
@@ -213,23 +229,35 @@ HttpReply DeviceApi::status(const Device& device, const http::Message& request) 
       return HttpReply::text(415, "status reports must be application/json");
     }
   }
-  StatusOutcome outcome = record_status_report(*s_.store, *s_.clock, device, request.body, s_.outbox);
-  switch (outcome.kind) {
-    case StatusOutcome::Kind::rejected:
-      ++reports_rejected_;
-      return HttpReply::text(400, outcome.message);
-    case StatusOutcome::Kind::not_recorded: {
-      HttpReply r = HttpReply::text(503, outcome.message);
-      r.header("Retry-After", "5");
-      return r;
-    }
-    case StatusOutcome::Kind::recorded:
-      break;
+  StatusCommitter* committer = s_.status_committer;
+  if (committer == nullptr || !context.defer_reply) {
+    StatusOutcome outcome =
+        record_status_report(*s_.store, *s_.clock, device, request.body, s_.outbox);
+    if (outcome.kind == StatusOutcome::Kind::rejected) ++reports_->rejected;
+    if (outcome.kind == StatusOutcome::Kind::recorded) ++reports_->recorded;
+    return status_reply(outcome);
   }
-  ++reports_recorded_;
-  HttpReply r;
-  r.status = 204;
-  return r;
+  // Validated and keyed here, in arrival order; appended on the committer's worker. The
+  // device's 204 waits for the commit (DESIGN.md section 6), the loop does not.
+  Result<cache::OutboxRecord> record = make_status_record(*s_.clock, device, request.body);
+  if (!record.ok()) {
+    ++reports_->rejected;
+    return HttpReply::text(400, record.error().message);
+  }
+  DeferredReply later = context.defer_reply();
+  bool queued = committer->submit(std::move(record).value(),
+                                  [later, reports = reports_](const Status& appended) mutable {
+                                    StatusOutcome outcome = status_outcome(appended);
+                                    if (outcome.kind == StatusOutcome::Kind::recorded)
+                                      ++reports->recorded;
+                                    later.send(status_reply(outcome));
+                                  });
+  if (!queued) {
+    HttpReply busy = HttpReply::text(503, "too many status reports waiting to be stored; retry");
+    busy.header("Retry-After", "5");
+    later.send(std::move(busy));
+  }
+  return HttpReply{};  // ignored: the answer goes through `later`
 }
 
 HttpReply DeviceApi::tuf(const http::Message& request, const RequestContext& context,
@@ -315,9 +343,20 @@ HttpReply DeviceApi::metrics() {
             st.body_bytes_sent);
   }
   counter("fleetgate_status_reports_recorded_total", "Device status reports recorded.", "counter",
-          reports_recorded_);
+          reports_->recorded);
   counter("fleetgate_status_reports_rejected_total", "Device status reports rejected.", "counter",
-          reports_rejected_);
+          reports_->rejected);
+  if (s_.status_committer != nullptr) {
+    // Shared by HTTP and CoAP: fewer commits than reports is the grouping at work.
+    const StatusCommitterStats& c = s_.status_committer->stats();
+    counter("fleetgate_status_commits_total", "Outbox commits of device status reports.", "counter",
+            c.commits);
+    counter("fleetgate_status_commit_failures_total", "Outbox commits that failed.", "counter",
+            c.failed_commits);
+    counter("fleetgate_status_reports_refused_total",
+            "Status reports refused at once: the commit queue was full.", "counter",
+            c.refused_queue_full);
+  }
   counter("fleetgate_http_auth_failures_total", "Requests with an invalid token.", "counter",
           auth_failures_);
   if (s_.store != nullptr) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "cache/status_outbox.h"
@@ -28,6 +29,7 @@
 namespace fleetgate::southbound {
 
 struct HttpServerStats;
+class StatusCommitter;
 
 // What the device API needs from the rest of the gateway. All must outlive it.
 struct Services {
@@ -37,6 +39,9 @@ struct Services {
   const DeviceRegistry* devices = nullptr;
   const MetricsRegistry* metrics = nullptr;  // optional: rendered after our own counters
   cache::OutboxLimits outbox = {};           // bound on the status reports kept for upload
+  // Optional: status reports are appended on its worker, grouped, and answered when
+  // durable. Null: each report is appended on the loop thread (tools and old tests).
+  StatusCommitter* status_committer = nullptr;
 };
 
 class DeviceApi final : public RequestHandler {
@@ -46,24 +51,28 @@ class DeviceApi final : public RequestHandler {
   // Where /metrics reads the server's counters from.
   void set_server_stats(std::function<HttpServerStats()> stats) { stats_ = std::move(stats); }
 
-  uint64_t reports_recorded() const { return reports_recorded_; }
+  uint64_t reports_recorded() const { return reports_->recorded; }
 
  private:
   // The authenticated device, nullptr for none, or a 401 already in `refusal`.
   const Device* authenticate(const http::Message& request, const RequestContext& context,
                              HttpReply* refusal, bool* refused);
-  HttpReply blob(const http::Message& request, const RequestContext& context,
-                 std::string_view hex);
+  HttpReply blob(const http::Message& request, const RequestContext& context, std::string_view hex);
   HttpReply next(const Device& device);
-  HttpReply status(const Device& device, const http::Message& request);
-  HttpReply tuf(const http::Message& request, const RequestContext& context,
-                std::string_view rest);
+  HttpReply status(const Device& device, const http::Message& request,
+                   const RequestContext& context);
+  HttpReply tuf(const http::Message& request, const RequestContext& context, std::string_view rest);
   HttpReply metrics();
 
   Services s_;
+  // Status report counts. Shared with answers still waiting for a commit, which may
+  // come after the API is gone.
+  struct ReportCounts {
+    uint64_t recorded = 0;
+    uint64_t rejected = 0;
+  };
   std::function<HttpServerStats()> stats_;
-  uint64_t reports_recorded_ = 0;
-  uint64_t reports_rejected_ = 0;
+  std::shared_ptr<ReportCounts> reports_ = std::make_shared<ReportCounts>();
   uint64_t auth_failures_ = 0;
 };
 

@@ -62,6 +62,9 @@ HttpConnection* HttpConnection::accept(HttpServer& server, uv_stream_t* listener
 void HttpConnection::close() {
   if (closing_) return;
   closing_ = true;
+  // A late answer finds no connection and is dropped.
+  if (auto target = awaiting_.lock()) target->connection = nullptr;
+  awaiting_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &HttpConnection::on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &HttpConnection::on_closed);
 }
@@ -142,6 +145,16 @@ void HttpConnection::on_timer(uv_timer_t* t) {
   auto* c = static_cast<HttpConnection*>(t->data);
   if (c->closing_) return;
   c->server_.mutable_stats().timeouts++;
+  if (auto target = c->awaiting_.lock()) {
+    // The handler did not answer in time: the device retries later.
+    target->connection = nullptr;
+    c->awaiting_.reset();
+    HttpReply r = HttpReply::text(503, "no answer in time; retry");
+    r.header("Retry-After", "5");
+    r.close_connection = true;
+    c->respond(std::move(r), c->deferred_head_);
+    return;
+  }
   if (c->phase_ == Phase::head || c->phase_ == Phase::body) {
     c->reject(408, "request not received in time");
   } else {
@@ -239,9 +252,71 @@ bool HttpConnection::dispatch() {
     }
     context.client_cert_cn = cert_cn_;
   }
+  context.defer_reply = [this] { return defer_reply(); };
+  dispatching_ = true;
+  deferred_ = false;
   HttpReply reply = server_.handler().handle(request, context);
-  return respond(std::move(reply), request.method == "HEAD");
+  dispatching_ = false;
+  const bool head = request.method == "HEAD";
+  if (deferred_) {
+    deferred_ = false;
+    if (!early_reply_) {
+      // Reading stops until the answer: pipelined requests behind this one wait.
+      deferred_head_ = head;
+      wait_for_send();
+      uv_timer_start(&timer_, &HttpConnection::on_timer,
+                     static_cast<uint64_t>(server_.options().reply_timeout.count()), 0);
+      return false;
+    }
+    reply = std::move(*early_reply_);  // answered (or dropped) within handle()
+    early_reply_.reset();
+  }
+  return respond(std::move(reply), head);
 }
+
+DeferredReply HttpConnection::defer_reply() {
+  deferred_ = true;
+  if (auto target = awaiting_.lock()) return DeferredReply(std::move(target));
+  auto target = std::make_shared<DeferredReply::Target>();
+  target->connection = this;
+  awaiting_ = target;
+  return DeferredReply(std::move(target));
+}
+
+void HttpConnection::answer_later(HttpReply reply) {
+  awaiting_.reset();
+  if (closing_) return;
+  if (dispatching_) {
+    early_reply_ = std::move(reply);
+    return;
+  }
+  if (!respond(std::move(reply), deferred_head_)) return;
+  read_on();
+}
+
+void HttpConnection::read_on() {
+  // Requests that arrived while we were answering, then the socket again.
+  std::string input;
+  input.swap(pending_);
+  consume(input);
+  if (!closing_ && phase_ != Phase::sending && phase_ != Phase::lingering) start_reading();
+}
+
+DeferredReply::Target::~Target() {
+  if (connection == nullptr) return;
+  HttpConnection* c = connection;
+  connection = nullptr;
+  c->answer_later(HttpReply::text(500, "the request was not answered"));
+}
+
+void DeferredReply::send(HttpReply reply) {
+  if (!target_ || target_->connection == nullptr) return;
+  HttpConnection* c = target_->connection;
+  target_->connection = nullptr;
+  c->answer_later(std::move(reply));
+}
+
+bool DeferredReply::waiting() const { return target_ && target_->connection != nullptr; }
 
 void HttpConnection::reject(int status, std::string_view message) {
   server_.mutable_stats().bad_requests++;
@@ -403,13 +478,7 @@ void HttpConnection::on_write(uv_write_t* req, int status) {
     return;
   }
   if (!c->finish_response()) return;
-  // Requests that arrived while we were sending, then the socket again.
-  std::string input;
-  input.swap(c->pending_);
-  c->consume(input);
-  if (!c->closing_ && c->phase_ != Phase::sending && c->phase_ != Phase::lingering) {
-    c->start_reading();
-  }
+  c->read_on();
 }
 
 bool HttpConnection::finish_response() {

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,13 @@
 namespace fleetgate::southbound {
 
 class HttpServer;
+
+// What a DeferredReply points at: the connection waiting for the answer, or null once it
+// was answered or the connection closed.
+struct DeferredReply::Target {
+  HttpConnection* connection = nullptr;
+  ~Target();  // the last copy went unsent: answer 500
+};
 
 class HttpConnection {
  public:
@@ -43,6 +51,9 @@ class HttpConnection {
     lingering  // final response sent, FIN sent, draining input briefly before closing
   };
 
+  friend class DeferredReply;
+  friend struct DeferredReply::Target;
+
   explicit HttpConnection(HttpServer& server);
   ~HttpConnection();
 
@@ -70,6 +81,12 @@ class HttpConnection {
   void write(const uv_buf_t* bufs, unsigned n);
   void linger();
   void flush_tls();
+  // Deferred replies (DeferredReply): hands one out for the request being dispatched.
+  DeferredReply defer_reply();
+  // The handler's late answer (or a 500 when it dropped it); ignored once closing.
+  void answer_later(HttpReply reply);
+  // After an answer is completely written: pipelined requests, then the socket again.
+  void read_on();
 
   HttpServer& server_;
   uv_tcp_t tcp_;
@@ -96,6 +113,14 @@ class HttpConnection {
   uint64_t blob_end_ = 0;
   std::vector<uv_buf_t> bufs_;
   bool keep_alive_ = true;
+
+  // A deferred answer: the handler holds the target; the connection only watches it, so
+  // the last copy going unsent is noticed (DeferredReply::Target's destructor).
+  std::weak_ptr<DeferredReply::Target> awaiting_;
+  bool dispatching_ = false;              // inside RequestHandler::handle
+  bool deferred_ = false;                 // the request in dispatch asked for a DeferredReply
+  bool deferred_head_ = false;            // the request waiting for its answer is a HEAD
+  std::optional<HttpReply> early_reply_;  // sent through a DeferredReply within handle()
 };
 
 }  // namespace fleetgate::southbound

@@ -44,6 +44,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds send_timeout{60'000};  // no write progress for this long: close
+  // A handler's deferred answer (DeferredReply) not given in this long: 503 + Retry-After,
+  // and the connection closes.
+  std::chrono::milliseconds reply_timeout{30'000};
   unsigned max_connections = 10'000;
   unsigned max_connections_per_client = 256;
   uint64_t send_window = 256 * 1024;

@@ -52,22 +52,33 @@ Result<std::string> parse_status_report(const Device& device, std::string_view b
   return record.dump();
 }
 
-StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
-                                   std::string_view body, const cache::OutboxLimits& limits) {
+Result<cache::OutboxRecord> make_status_record(const Clock& clock, const Device& device,
+                                               std::string_view body) {
   int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
-  Result<std::string> record = parse_status_report(device, body, now_ms);
-  if (!record.ok()) return {StatusOutcome::Kind::rejected, record.error().message};
+  FG_ASSIGN_OR_RETURN(std::string record, parse_status_report(device, body, now_ms));
   // Keys sort by arrival: milliseconds, then a sequence for reports in the same one.
   uint64_t seq = g_report_seq.fetch_add(1, std::memory_order_relaxed);
   char key[48];
   std::snprintf(key, sizeof key, "%020lld-%010llu", static_cast<long long>(now_ms),
                 static_cast<unsigned long long>(seq % 10'000'000'000ull));
-  Status st = cache::append_to_outbox(store, key, std::move(*record), limits);
-  if (!st.ok()) {
-    return {StatusOutcome::Kind::not_recorded, "status report not recorded: " + st.error().message};
+  return cache::OutboxRecord{key, std::move(record)};
+}
+
+StatusOutcome status_outcome(const Status& appended) {
+  if (!appended.ok()) {
+    return {StatusOutcome::Kind::not_recorded,
+            "status report not recorded: " + appended.error().message};
   }
   return {};
+}
+
+StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
+                                   std::string_view body, const cache::OutboxLimits& limits) {
+  Result<cache::OutboxRecord> record = make_status_record(clock, device, body);
+  if (!record.ok()) return {StatusOutcome::Kind::rejected, record.error().message};
+  return status_outcome(
+      cache::append_to_outbox(store, record->key, std::move(record->value), limits));
 }
 
 }  // namespace fleetgate::southbound

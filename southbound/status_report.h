@@ -34,9 +34,18 @@ struct StatusOutcome {
 Result<std::string> parse_status_report(const Device& device, std::string_view body,
                                         int64_t now_ms);
 
+// Validates `body` as a status report of `device` received now, and gives it its outbox
+// key. Keys sort by arrival: call this on the loop, in the order reports arrive. Records
+// never share a key, whichever server (HTTP or CoAP) made them.
+Result<cache::OutboxRecord> make_status_record(const Clock& clock, const Device& device,
+                                               std::string_view body);
+
+// What the device is told once the outbox append of its report ended with `appended`.
+StatusOutcome status_outcome(const Status& appended);
+
 // Validates `body` as a status report of `device` and records it in the outbox, within
-// `limits` (cache/status_outbox.h). Safe to call from several servers on one
-// thread: records never share a key.
+// `limits` (cache/status_outbox.h), on the calling thread (one durable commit). The
+// servers use a StatusCommitter instead when they have one (southbound/status_committer.h).
 StatusOutcome record_status_report(cache::Store& store, const Clock& clock, const Device& device,
                                    std::string_view body, const cache::OutboxLimits& limits);
 

@@ -34,21 +34,33 @@ hardware = "sensor-b"
 psk = "psk-of-sensor-2-0123456789"
 )";
 
+// Status reports go through a StatusCommitter into `store`, behind `gate` (a fault the
+// tests can hold), as in the daemon.
 class ServedCoap {
  public:
-  explicit ServedCoap(southbound::CoapServerOptions options = {})
+  explicit ServedCoap(southbound::CoapServerOptions options = {},
+                      southbound::StatusCommitterOptions commits = {})
       : store(clock),
+        gate(*store.get()),
         registry(southbound::DeviceRegistry::parse(kCoapRegistryToml, "test").value()) {
     if (options.listen.empty()) options.listen = {"127.0.0.1:0"};
     if (options.dtls_listen.empty()) options.dtls_listen = {"127.0.0.1:0"};
     options.metrics = &metrics;
-    southbound::Services services{store.get(), &clock, &oracle, &registry};
+    committer = std::make_unique<southbound::StatusCommitter>(loop_.loop(), gate,
+                                                              cache::OutboxLimits{}, commits);
+    southbound::Services services{&gate, &clock, &oracle, &registry};
+    services.status_committer = committer.get();
     auto started = southbound::CoapServer::start(loop_.loop(), options, services);
     if (!started.ok()) throw std::runtime_error(started.error().to_string());
     server = std::move(started).value();
-    loop_.run([this](std::function<void()> done) { server->close(std::move(done)); });
+    loop_.run([this](std::function<void()> done) {
+      server->close([this, done = std::move(done)] { committer->close(done); });
+    });
   }
-  ~ServedCoap() { stop(); }
+  ~ServedCoap() {
+    gate.release();  // a test that failed while holding must not hang the stop
+    stop();
+  }
 
   void on_loop(std::function<void()> fn) { loop_.on_loop(std::move(fn)); }
   bool stop() { return loop_.stop(); }
@@ -62,9 +74,11 @@ class ServedCoap {
 
   ManualClock clock;
   TestStore store;
+  GatedStore gate;
   southbound::DeviceRegistry registry;
   TableOracle oracle;
   MetricsRegistry metrics;
+  std::unique_ptr<southbound::StatusCommitter> committer;
   std::unique_ptr<southbound::CoapServer> server;
 
  private:

@@ -21,7 +21,9 @@
 #include <thread>
 
 #include "common/http_parser.h"
+#include "gated_store.h"
 #include "southbound/http_server.h"
+#include "southbound/status_committer.h"
 #include "test_store.h"
 
 namespace fleetgate::testing {
@@ -120,17 +122,31 @@ class ServerLoop {
   bool stopped_clean_ = false;
 };
 
+// The device API as the daemon serves it: status reports go through a StatusCommitter
+// (on the loop's thread pool) into `store`, behind `gate` (a fault the tests can hold).
 class ServedGateway {
  public:
-  explicit ServedGateway(southbound::HttpServerOptions options = {})
-      : store(clock), registry(southbound::DeviceRegistry::parse(kRegistryToml, "test").value()) {
-    southbound::Services services{store.get(), &clock, &oracle, &registry};
+  explicit ServedGateway(southbound::HttpServerOptions options = {},
+                         southbound::StatusCommitterOptions commits = {})
+      : store(clock),
+        gate(*store.get()),
+        registry(southbound::DeviceRegistry::parse(kRegistryToml, "test").value()) {
+    committer = std::make_unique<southbound::StatusCommitter>(loop_.loop(), gate,
+                                                              cache::OutboxLimits{}, commits);
+    southbound::Services services{&gate, &clock, &oracle, &registry};
+    services.status_committer = committer.get();
     auto started = southbound::HttpServer::start(loop_.loop(), options, services);
     if (!started.ok()) throw std::runtime_error(started.error().to_string());
     server = std::move(started).value();
-    loop_.run([this](std::function<void()> done) { server->close(std::move(done)); });
+    // As the daemon stops: the server, then the commits still queued.
+    loop_.run([this](std::function<void()> done) {
+      server->close([this, done = std::move(done)] { committer->close(done); });
+    });
   }
-  ~ServedGateway() { stop(); }
+  ~ServedGateway() {
+    gate.release();  // a test that failed while holding must not hang the stop
+    stop();
+  }
 
   void on_loop(std::function<void()> fn) { loop_.on_loop(std::move(fn)); }
   // Closes the server and every connection, and checks the loop ended with no handle.
@@ -139,8 +155,10 @@ class ServedGateway {
 
   ManualClock clock;
   TestStore store;
+  GatedStore gate;
   southbound::DeviceRegistry registry;
   TableOracle oracle;
+  std::unique_ptr<southbound::StatusCommitter> committer;
   std::unique_ptr<southbound::HttpServer> server;
 
  private:
