@@ -6,6 +6,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <cstring>
 #include <new>
 
 #include "common/tls_context.h"
@@ -71,6 +73,47 @@ const BIO_METHOD* output_method() {
   return method;
 }
 
+// The read side of the record layer: BoringSSL reads each record straight out of the
+// ciphertext the caller passed to receive() (the BIO's data is a view of it), so the only
+// copy is the one into BoringSSL's record buffer. A memory BIO would take a copy of the
+// input first, growing (and zero-filling) its own buffer.
+int input_read(BIO* bio, char* out, int len) {
+  BIO_clear_retry_flags(bio);
+  auto* in = static_cast<std::string_view*>(BIO_get_data(bio));
+  if (len <= 0) return 0;
+  if (in->empty()) {
+    BIO_set_retry_read(bio);  // SSL_ERROR_WANT_READ: more arrives with the next receive()
+    return -1;
+  }
+  const size_t n = std::min(in->size(), static_cast<size_t>(len));
+  std::memcpy(out, in->data(), n);
+  in->remove_prefix(n);
+  return static_cast<int>(n);
+}
+
+long input_ctrl(BIO* bio, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_PENDING:
+      return static_cast<long>(static_cast<std::string_view*>(BIO_get_data(bio))->size());
+    case BIO_CTRL_FLUSH:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+const BIO_METHOD* input_method() {
+  static const BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "fleetgate input");
+    if (m != nullptr) {
+      BIO_meth_set_read(m, input_read);
+      BIO_meth_set_ctrl(m, input_ctrl);
+    }
+    return m;
+  }();
+  return method;
+}
+
 // Larger buffers than this (a big response in one write) are freed, not recycled.
 constexpr size_t kMaxRecycledOutput = 256 * 1024;
 
@@ -98,14 +141,17 @@ Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
   s->ssl_.reset(SSL_new(ctx));
   if (!s->ssl_) return make_error(Errc::internal, "SSL_new", last_ssl_error());
   SSL* ssl = s->ssl_.get();
+  const BIO_METHOD* input = input_method();
   const BIO_METHOD* output = output_method();
-  BIO* in = BIO_new(BIO_s_mem());
+  BIO* in = input != nullptr ? BIO_new(input) : nullptr;
   BIO* out = output != nullptr ? BIO_new(output) : nullptr;
   if (in == nullptr || out == nullptr) {
     BIO_free(in);
     BIO_free(out);
     return make_error(Errc::internal, "BIO_new", "cannot allocate TLS buffers");
   }
+  BIO_set_data(in, &s->input_);
+  BIO_set_init(in, 1);
   BIO_set_data(out, &s->output_);
   BIO_set_init(out, 1);
   SSL_set_bio(ssl, in, out);
@@ -115,7 +161,6 @@ Result<std::unique_ptr<TlsStream>> TlsStream::create(SSL_CTX* ctx, Role role,
     SSL_set_connect_state(ssl);
     if (!peer_host.empty()) FG_TRY(TlsContext::set_peer_hostname(ssl, peer_host));
   }
-  s->in_ = in;
   s->peer_host_ = std::string(peer_host);
   s->spki_pins_ = std::move(spki_pins);
   return s;
@@ -141,8 +186,8 @@ Status TlsStream::drive_handshake() {
   if (verify != X509_V_OK) {
     ERR_clear_error();
     return make_error(Errc::network, "tls_verify",
-                      "TLS certificate of '" + peer_host_ + "' refused: " +
-                          X509_verify_cert_error_string(verify));
+                      "TLS certificate of '" + peer_host_ +
+                          "' refused: " + X509_verify_cert_error_string(verify));
   }
   return tls_error("TLS handshake failed");
 }
@@ -155,24 +200,45 @@ Status TlsStream::check_pins() const {
   for (const std::string& want : spki_pins_) {
     if (want == pin) return ok_status();
   }
-  return make_error(Errc::network, "tls_pin",
-                    "TLS public key of '" + peer_host_ + "' (" + pin +
-                        ") matches no configured pin");
+  return make_error(
+      Errc::network, "tls_pin",
+      "TLS public key of '" + peer_host_ + "' (" + pin + ") matches no configured pin");
 }
 
-Status TlsStream::receive(std::string_view ciphertext, const PlaintextSink& sink) {
-  if (!ciphertext.empty() &&
-      BIO_write(in_, ciphertext.data(), static_cast<int>(ciphertext.size())) !=
-          static_cast<int>(ciphertext.size())) {
-    return tls_error("buffering TLS input failed");
+std::span<char> PlaintextBuffer::room(size_t n) {
+  if (capacity_ - size_ < n) {
+    const size_t capacity = std::max(capacity_ * 2, size_ + n);
+    std::unique_ptr<char[]> bigger(new char[capacity]);  // raw: no zero fill
+    if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = capacity;
   }
+  return {data_.get() + size_, capacity_ - size_};
+}
+
+Status TlsStream::receive(std::string_view ciphertext, PlaintextBuffer& plaintext) {
+  input_ = ciphertext;
+  Status s = read_records(plaintext);
+  // BoringSSL reads record by record until the input is used up (WANT_READ). Input left
+  // over means the peer closed (what follows a close_notify is ignored) or the stream
+  // failed; the view must not outlive this call either way.
+  const bool left_over = !input_.empty();
+  input_ = {};
+  if (s.ok() && left_over && !peer_closed_) {
+    return make_error(Errc::internal, "tls", "TLS input left unread by the record layer");
+  }
+  return s;
+}
+
+Status TlsStream::read_records(PlaintextBuffer& plaintext) {
   FG_TRY(drive_handshake());
   if (!handshake_done_) return ok_status();
-  char buf[16 * 1024];
+  constexpr size_t kMaxRecordPlaintext = 16 * 1024;  // SSL_read returns one record at most
   while (true) {
-    int n = SSL_read(ssl_.get(), buf, sizeof buf);
+    std::span<char> room = plaintext.room(kMaxRecordPlaintext);
+    int n = SSL_read(ssl_.get(), room.data(), static_cast<int>(room.size()));
     if (n > 0) {
-      sink(std::string_view(buf, static_cast<size_t>(n)));
+      plaintext.grew_by(static_cast<size_t>(n));
       continue;
     }
     int err = SSL_get_error(ssl_.get(), n);

@@ -1,5 +1,5 @@
 // TLS (BoringSSL) over any byte stream, driven by the event loop: ciphertext read from
-// the socket goes in, plaintext comes out to a callback; plaintext to send goes in,
+// the socket goes in, plaintext comes out into the caller's buffer; plaintext to send goes in,
 // ciphertext to write comes out. No socket calls here, so the libuv owner decides when
 // to read and write (and stops reading for backpressure as it would without TLS).
 // One engine for both roles: the device-facing server (southbound) and the HTTPS client
@@ -18,7 +18,6 @@
 #include <openssl/ssl.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,10 +28,29 @@
 
 namespace fleetgate {
 
+// Where TlsStream::receive decrypts to: BoringSSL copies each record's plaintext straight
+// into it. Meant to be reused from read to read: it keeps its capacity, which is raw
+// (never zero-filled) and grows only when a read brings more than it has held before.
+class PlaintextBuffer {
+ public:
+  std::string_view view() const { return {data_.get(), size_}; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+
+ private:
+  friend class TlsStream;
+  // At least `n` bytes of room after the contents.
+  std::span<char> room(size_t n);
+  void grew_by(size_t n) { size_ += n; }
+
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 class TlsStream {
  public:
   enum class Role { server, client };
-  using PlaintextSink = std::function<void(std::string_view)>;
 
   // `ctx` (TlsContext::raw()) must outlive the stream. `peer_host` (client role only) is
   // what the server's certificate must name; `spki_pins` empty means no pinning.
@@ -42,9 +60,11 @@ class TlsStream {
 
   // Starts the handshake (a client's first flight lands in the output).
   Status start();
-  // Consumes ciphertext from the peer; decrypted bytes go to `sink`. Handshake records
-  // to send back accumulate in the output. Errc::network on a TLS failure.
-  Status receive(std::string_view ciphertext, const PlaintextSink& sink);
+  // Consumes ciphertext from the peer and appends the decrypted bytes to `plaintext`.
+  // Handshake records to send back accumulate in the output. Errc::network on a TLS
+  // failure. The caller parses the plaintext after the call returns, so parsing may
+  // destroy the stream.
+  Status receive(std::string_view ciphertext, PlaintextBuffer& plaintext);
   // Encrypts application data into the output. Only after handshake_done().
   Status send(std::span<const uint8_t> plaintext);
   // Queues a close_notify alert.
@@ -75,13 +95,16 @@ class TlsStream {
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;
   Status drive_handshake();
+  Status read_records(PlaintextBuffer& plaintext);
   Status check_pins() const;
   Error tls_error(std::string_view what) const;
 
   // Declared before ssl_ so that it outlives the BIO that appends to it.
   std::string output_;  // ciphertext not yet taken, appended by the write BIO
+  // The read BIO's data: the rest of the ciphertext being received, valid only during
+  // receive(). Declared before ssl_, as output_.
+  std::string_view input_;
   bssl::UniquePtr<SSL> ssl_;
-  BIO* in_ = nullptr;  // owned by ssl_
   std::string peer_host_;
   std::vector<std::string> spki_pins_;
   bool handshake_done_ = false;

@@ -232,8 +232,8 @@ void HttpClient::on_connected(Status status) {
 
 Status HttpClient::write_out(std::string_view plain) {
   if (!tls_) return conn_->write(std::string(plain));
-  FG_TRY(tls_->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(plain.data()),
-                                             plain.size())));
+  FG_TRY(tls_->send(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(plain.data()), plain.size())));
   std::string out = tls_->take_output();
   if (out.empty()) return ok_status();
   return conn_->write(std::move(out));
@@ -300,7 +300,7 @@ void HttpClient::on_data(std::string_view data) {
   if (!tls_) return feed(data);
   plain_.clear();
   const bool was_established = tls_->handshake_done();
-  Status s = tls_->receive(data, [this](std::string_view p) { plain_.append(p); });
+  Status s = tls_->receive(data, plain_);
   std::string out = tls_->take_output();
   if (!out.empty() && conn_) (void)conn_->write(std::move(out));
   if (!s.ok()) return fail(s.take_error());
@@ -308,7 +308,7 @@ void HttpClient::on_data(std::string_view data) {
     conn_ready_ = true;
     if (busy()) send_request();
   }
-  if (!plain_.empty()) feed(plain_);
+  if (!plain_.empty()) feed(plain_.view());
 }
 
 void HttpClient::feed(std::string_view plain) {

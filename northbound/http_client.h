@@ -1,6 +1,6 @@
 // An HTTP/1.1 client for one origin (scheme, host, port) on a libuv loop: plain TCP or
-// TLS (common/tls_stream.h, configured by common/tls_client.h), responses parsed by the strict llhttp wrapper
-// (common/http_parser.h), one request at a time over a kept-alive connection.
+// TLS (common/tls_stream.h, configured by common/tls_client.h), responses parsed by the strict
+// llhttp wrapper (common/http_parser.h), one request at a time over a kept-alive connection.
 //
 // Glossary:
 //   exchange  - one request and its response.
@@ -121,7 +121,7 @@ class HttpClient {
   std::unique_ptr<TlsStream> tls_;
   // The plaintext of one read, decrypted before any of it is parsed (parsing may drop
   // tls_); kept so its capacity is reused from read to read.
-  std::string plain_;
+  PlaintextBuffer plain_;
   bool conn_ready_ = false;          // TCP connected and, for https, handshake done
   std::shared_ptr<bool> resolving_;  // set to false to ignore a pending resolution
 

@@ -181,7 +181,11 @@ void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     c->consume(data);
     return;
   }
-  Status st = c->tls_->receive(data, [c](std::string_view plain) { c->consume(plain); });
+  // One buffer for all connections of this loop thread: consume() copies what it keeps.
+  static thread_local PlaintextBuffer plain;
+  plain.clear();
+  Status st = c->tls_->receive(data, plain);
+  if (!plain.empty()) c->consume(plain.view());
   if (!st.ok() || c->tls_->peer_closed()) {
     c->flush_tls();  // a fatal alert, if BoringSSL produced one
     c->close();

@@ -18,8 +18,7 @@ bssl::UniquePtr<SSL_CTX> client_ctx(const fleetgate::testing::TestPki& pki, bool
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   if (with_cert) {
     REQUIRE(SSL_CTX_use_certificate_chain_file(ctx.get(), pki.client_cert.c_str()) == 1);
-    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), pki.client_key.c_str(),
-                                        SSL_FILETYPE_PEM) == 1);
+    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), pki.client_key.c_str(), SSL_FILETYPE_PEM) == 1);
   }
   return ctx;
 }
@@ -29,11 +28,15 @@ void pump(TlsStream& client, TlsStream& server, std::string& at_client, std::str
   for (int i = 0; i < 20; ++i) {
     bool moved = false;
     if (client.has_output()) {
-      REQUIRE(server.receive(client.take_output(), [&](std::string_view p) { at_server += p; }).ok());
+      fleetgate::PlaintextBuffer plain;
+      REQUIRE(server.receive(client.take_output(), plain).ok());
+      at_server += plain.view();
       moved = true;
     }
     if (server.has_output()) {
-      REQUIRE(client.receive(server.take_output(), [&](std::string_view p) { at_client += p; }).ok());
+      fleetgate::PlaintextBuffer plain;
+      REQUIRE(client.receive(server.take_output(), plain).ok());
+      at_client += plain.view();
       moved = true;
     }
     if (!moved) return;
@@ -59,8 +62,13 @@ TEST_CASE("TLS 1.2 and 1.3 handshakes carry data both ways", "[tls_stream]") {
     REQUIRE((*server)->handshake_done());
     CHECK((*server)->version() == (version == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2"));
     std::string big(100'000, 'q');
-    REQUIRE((*client)->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("ping"), 4)).ok());
-    REQUIRE((*server)->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(big.data()), big.size())).ok());
+    REQUIRE((*client)
+                ->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("ping"), 4))
+                .ok());
+    REQUIRE((*server)
+                ->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(big.data()),
+                                                big.size()))
+                .ok());
     pump(**client, **server, at_client, at_server);
     CHECK(at_server == "ping");
     CHECK(at_client == big);
@@ -71,8 +79,8 @@ TEST_CASE("TLS 1.2 and 1.3 handshakes carry data both ways", "[tls_stream]") {
 TEST_CASE("a verified client certificate yields its subject CN", "[tls_stream]") {
   fleetgate::testing::TempDir dir;
   const auto pki = fleetgate::testing::make_test_pki(dir.path(), "sensor-9").value();
-  auto server_ctx = fleetgate::TlsContext::server(
-      {pki.server_cert, pki.server_key, pki.ca_cert, false, {}});
+  auto server_ctx =
+      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, pki.ca_cert, false, {}});
   REQUIRE(server_ctx.ok());
   auto cctx = client_ctx(pki, true, TLS1_3_VERSION);
   auto client = TlsStream::create(cctx.get(), TlsStream::Role::client, "127.0.0.1");
@@ -90,7 +98,8 @@ TEST_CASE("plaintext HTTP sent to a TLS server fails the handshake", "[tls_strea
   auto server_ctx = fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}});
   REQUIRE(server_ctx.ok());
   auto server = TlsStream::create(server_ctx->raw(), TlsStream::Role::server);
-  auto st = (*server)->receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n", [](std::string_view) {});
+  fleetgate::PlaintextBuffer plain;
+  auto st = (*server)->receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n", plain);
   CHECK_FALSE(st.ok());
   CHECK_FALSE((*server)->handshake_done());
 }

@@ -84,10 +84,10 @@ class TlsClient {
     char buf[65536];
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return false;
-    return tls_
-        ->receive(std::string_view(buf, static_cast<size_t>(n)),
-                  [this](std::string_view p) { plain_ += p.size(); })
-        .ok();
+    fleetgate::PlaintextBuffer plain;
+    if (!tls_->receive(std::string_view(buf, static_cast<size_t>(n)), plain).ok()) return false;
+    plain_ += plain.view().size();
+    return true;
   }
 
   int fd_ = -1;

@@ -1,5 +1,7 @@
-// TlsStream hands its ciphertext over without a copy, and a buffer given back after its
-// write carries later records, so a transfer of many windows allocates no new buffers.
+// TlsStream's buffers. Output: it hands its ciphertext over without a copy, and a buffer
+// given back after its write carries later records, so a transfer of many windows
+// allocates no new buffers. Input: records are read straight from the caller's ciphertext,
+// however it is split, and decrypted into the caller's reused PlaintextBuffer.
 #include <catch2/catch.hpp>
 
 #include "common/tls_context.h"
@@ -16,6 +18,14 @@ struct Pair {
   std::unique_ptr<TlsStream> client;
   std::unique_ptr<TlsStream> server;
   std::string at_client;
+  fleetgate::PlaintextBuffer plain;
+
+  // Decrypts records from the server at the client, adding their plaintext to at_client.
+  void to_client(std::string_view cipher) {
+    plain.clear();
+    REQUIRE(client->receive(cipher, plain).ok());
+    at_client += plain.view();
+  }
 };
 
 Pair connected_pair(const fleetgate::testing::TestPki& pki, const fleetgate::TlsContext& server) {
@@ -28,10 +38,10 @@ Pair connected_pair(const fleetgate::testing::TestPki& pki, const fleetgate::Tls
   REQUIRE(p.client->start().ok());
   for (int i = 0; i < 10 && (p.client->has_output() || p.server->has_output()); ++i) {
     if (p.client->has_output()) {
-      REQUIRE(p.server->receive(p.client->take_output(), [](std::string_view) {}).ok());
+      REQUIRE(p.server->receive(p.client->take_output(), p.plain).ok());
     }
     if (p.server->has_output()) {
-      REQUIRE(p.client->receive(p.server->take_output(), [](std::string_view) {}).ok());
+      p.to_client(p.server->take_output());
     }
   }
   REQUIRE(p.server->handshake_done());
@@ -64,7 +74,7 @@ TEST_CASE("a recycled output buffer carries every later window, bytes intact") {
     CHECK_FALSE(p.server->has_output());
     CHECK(cipher.size() > plain.size());
     buffers.push_back(cipher.data());
-    REQUIRE(p.client->receive(cipher, [&](std::string_view d) { p.at_client += d; }).ok());
+    p.to_client(cipher);
     p.server->recycle_output(std::move(cipher));  // "written": the socket is done with it
   }
   CHECK(p.at_client == expected);
@@ -84,11 +94,10 @@ TEST_CASE("records sent while an output is on the wire survive its recycling, in
   REQUIRE(p.server->send(bytes_of(std::string(40'000, 'w'))).ok());
   std::string on_wire = p.server->take_output();
   REQUIRE(p.server->send(bytes_of(std::string("late"))).ok());  // e.g. an alert
-  REQUIRE(p.client->receive(on_wire, [&](std::string_view d) { p.at_client += d; }).ok());
+  p.to_client(on_wire);
   p.server->recycle_output(std::move(on_wire));
   REQUIRE(p.server->has_output());
-  REQUIRE(p.client->receive(p.server->take_output(), [&](std::string_view d) { p.at_client += d; })
-              .ok());
+  p.to_client(p.server->take_output());
   CHECK(p.at_client == std::string(40'000, 'w') + "late");
 }
 
@@ -103,14 +112,53 @@ TEST_CASE("an output larger than a send window is not kept as the spare") {
   REQUIRE(p.server->send(bytes_of(big)).ok());
   std::string cipher = p.server->take_output();
   const char* big_buffer = cipher.data();
-  REQUIRE(p.client->receive(cipher, [&](std::string_view d) { p.at_client += d; }).ok());
+  p.to_client(cipher);
   p.server->recycle_output(std::move(cipher));
   // Had the 1 MiB buffer been kept, the next records would be written into it.
   for (int i = 0; i < 2; ++i) {
     REQUIRE(p.server->send(bytes_of(std::string("x"))).ok());
     std::string small = p.server->take_output();
     CHECK(small.data() != big_buffer);
-    REQUIRE(p.client->receive(small, [&](std::string_view d) { p.at_client += d; }).ok());
+    p.to_client(small);
   }
   CHECK(p.at_client == big + "xx");
+}
+
+TEST_CASE("ciphertext split anywhere decrypts to the same bytes, into a reused buffer") {
+  fleetgate::testing::TempDir dir;
+  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
+  auto server_ctx =
+      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
+  Pair p = connected_pair(pki, server_ctx);
+
+  std::string sent;
+  for (int i = 0; i < 200'000; ++i) sent += static_cast<char>('a' + i % 23);
+  // Whole, then in pieces that cut headers and records: 1 byte, a header's 5, odd sizes.
+  for (size_t piece : {size_t{1} << 20, size_t{1}, size_t{5}, size_t{4097}, size_t{16'406}}) {
+    INFO("pieces of " << piece);
+    REQUIRE(p.server->send(bytes_of(sent)).ok());  // 13 records, the last one short
+    const std::string cipher = p.server->take_output();
+    std::string got;
+    for (size_t at = 0; at < cipher.size(); at += piece) {
+      p.plain.clear();
+      REQUIRE(p.client->receive(std::string_view(cipher).substr(at, piece), p.plain).ok());
+      got += p.plain.view();
+    }
+    CHECK(got == sent);
+  }
+}
+
+TEST_CASE("bytes after a close_notify are ignored and the close is reported") {
+  fleetgate::testing::TempDir dir;
+  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
+  auto server_ctx =
+      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
+  Pair p = connected_pair(pki, server_ctx);
+
+  REQUIRE(p.server->send(bytes_of(std::string("last words"))).ok());
+  p.server->shutdown();
+  std::string wire = p.server->take_output() + "not a TLS record";
+  p.to_client(wire);
+  CHECK(p.at_client == "last words");
+  CHECK(p.client->peer_closed());
 }
