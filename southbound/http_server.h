@@ -10,6 +10,9 @@
 //   send window - how many blob bytes are handed to the kernel at once; the next window
 //                 is written only after the previous write completes, so a slow reader
 //                 never makes the gateway hold more than one window per connection.
+//   deferred reply - an answer a handler gives later (DeferredReply, http_reply.h), e.g.
+//                 once a status report is durable; the connection waits for it with
+//                 reading stopped, for at most reply_timeout.
 #pragma once
 
 #include <uv.h>
@@ -23,8 +26,8 @@
 #include <unordered_set>
 
 #include "common/http_parser.h"
-#include "common/tls_stream.h"
 #include "common/result.h"
+#include "common/tls_stream.h"
 #include "southbound/device_api.h"
 #include "southbound/http_reply.h"
 
@@ -97,7 +100,7 @@ class HttpServer {
   RequestHandler& handler() { return handler_; }
   HttpServerStats& mutable_stats() { return stats_; }
   const std::string& date_header();  // cached per second
-  uv_buf_t read_buffer();           // one buffer shared by all connections of the loop
+  uv_buf_t read_buffer();            // one buffer shared by all connections of the loop
   void forget(HttpConnection* c, const std::string& peer);
 
  private:
