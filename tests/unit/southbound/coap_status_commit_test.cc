@@ -84,3 +84,25 @@ TEST_CASE("coap: stopping with a report waiting drops its answer, not the report
   size_t n = gw.store->kv_scan(cache::Table::outbox, "")->size();
   CHECK(n == 1);
 }
+
+TEST_CASE("coap: draining answers the report waiting and refuses new ones with 5.03") {
+  ServedCoap gw;
+  gw.gate.hold();
+  Completed report;
+  std::thread reporter([&] { report = post_report(gw, 10); });
+  REQUIRE(gw.gate.wait_for_waiting(1, 10s));
+  // As the daemon stops: no new work, but the endpoints stay until the answer is out.
+  gw.on_loop([&] { gw.server->stop_accepting(); });
+  auto late = post_report(gw);
+  INFO(late.out << late.err);
+  CHECK((late.out + late.err).find("5.03") != std::string::npos);
+  gw.gate.release();
+  reporter.join();
+  INFO(report.out << report.err);
+  CHECK(report.out.find("2.04") != std::string::npos);
+  size_t waiting = 1;
+  gw.on_loop([&] { waiting = gw.server->in_flight(); });
+  CHECK(waiting == 0);
+  CHECK(outbox(gw) == 1);
+  CHECK(gw.stop());
+}
