@@ -162,8 +162,8 @@ Status Daemon::start() {
   FG_TRY(open_state());
   FG_TRY(start_sync());
   {
-    auto commits = std::make_unique<StatusCommitService>(std::make_unique<southbound::StatusCommitter>(
-        loop_.raw(), *store_, outbox_limits()));
+    auto commits = std::make_unique<StatusCommitService>(
+        std::make_unique<southbound::StatusCommitter>(loop_.raw(), *store_, outbox_limits()));
     status_committer_ = &commits->committer();
     add_service(std::move(commits));
   }

@@ -67,7 +67,7 @@ class DeferredReply {
 
 // Who asked: filled by the server for each request.
 struct RequestContext {
-  std::string peer_address;   // client IP, no port
+  std::string peer_address;  // client IP, no port
   bool tls = false;
   std::string client_cert_cn;  // mTLS: subject CN of a verified client certificate
   // Set by the server: takes the answer out of handle()'s return value. Once called,
