@@ -91,7 +91,7 @@ class StatusUploadService final : public Service {
     options.site = config.site;
     options.interval = nb.status_interval;
     options.batch_records = static_cast<size_t>(nb.status_batch);
-    options.tls = origin_options_for(nb).tls;  // the same CA, client certificate and pins
+    options.tls = status_tls_for(nb);
     options.metrics = &metrics;
     FG_ASSIGN_OR_RETURN(auto uploader, northbound::StatusUploader::create(
                                            loop, store, nb.status_url, std::move(options)));
