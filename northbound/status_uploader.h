@@ -61,7 +61,7 @@ struct StatusUploaderOptions {
   std::chrono::milliseconds retry_cap{300'000};
   uint64_t seed = 0;                   // backoff jitter; 0: from the random device
   HttpClientOptions http;              // timeouts; `tls` is built from `tls` below for https
-  tls::ClientConfig tls;               // the same CA file, client certificate and pins as the sync
+  tls::ClientConfig tls;               // CA file, client certificate, pins (status_tls_for)
   MetricsRegistry* metrics = nullptr;  // optional
 };
 
