@@ -105,7 +105,7 @@ class StatusUploadService final : public Service {
   size_t in_flight() const override { return uploader_->uploading() ? 1 : 0; }
   void shut_down(std::function<void()> done) override {
     uploader_->stop();
-    done();
+    uploader_->when_idle(std::move(done));  // a batch's removal from the outbox finishes
   }
 
  private:
