@@ -61,18 +61,6 @@ long output_ctrl(BIO* bio, int cmd, long, void*) {
   }
 }
 
-const BIO_METHOD* output_method() {
-  static const BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "fleetgate output");
-    if (m != nullptr) {
-      BIO_meth_set_write(m, output_write);
-      BIO_meth_set_ctrl(m, output_ctrl);
-    }
-    return m;
-  }();
-  return method;
-}
-
 // The read side of the record layer: BoringSSL reads each record straight out of the
 // ciphertext the caller passed to receive() (the BIO's data is a view of it), so the only
 // copy is the one into BoringSSL's record buffer. A memory BIO would take a copy of the
@@ -102,15 +90,26 @@ long input_ctrl(BIO* bio, int cmd, long, void*) {
   }
 }
 
+// A BIO method made once, with one of the read or write functions; nullptr if BoringSSL
+// is out of memory.
+BIO_METHOD* new_method(const char* name, int (*read)(BIO*, char*, int),
+                       int (*write)(BIO*, const char*, int), long (*ctrl)(BIO*, int, long, void*)) {
+  BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), name);
+  if (m == nullptr) return nullptr;
+  if (read != nullptr) BIO_meth_set_read(m, read);
+  if (write != nullptr) BIO_meth_set_write(m, write);
+  BIO_meth_set_ctrl(m, ctrl);
+  return m;
+}
+
 const BIO_METHOD* input_method() {
-  static const BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "fleetgate input");
-    if (m != nullptr) {
-      BIO_meth_set_read(m, input_read);
-      BIO_meth_set_ctrl(m, input_ctrl);
-    }
-    return m;
-  }();
+  static const BIO_METHOD* method = new_method("fleetgate input", input_read, nullptr, input_ctrl);
+  return method;
+}
+
+const BIO_METHOD* output_method() {
+  static const BIO_METHOD* method =
+      new_method("fleetgate output", nullptr, output_write, output_ctrl);
   return method;
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,11 @@ struct NorthboundConfig {
   std::string client_cert;
   std::string client_key;
   std::vector<std::string> pins;  // "sha256//<base64 SPKI hash>"
+  // TLS towards status_url when that server is not the origin: a CA bundle ("" = the
+  // system bundle) and pins (empty = none). Unset: the origin's ca_file and pins. The
+  // client certificate is the origin's either way.
+  std::optional<std::string> status_ca_file;
+  std::optional<std::vector<std::string>> status_pins;
 
   bool operator==(const NorthboundConfig&) const = default;
 };

@@ -343,7 +343,7 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
                {"origin", "trust_root", "ca_file", "poll_interval", "wan_rate", "status_url",
                 "status_outbox_max", "status_interval", "status_batch", "sync_window",
                 "sync_window_duration", "time_zone", "nudge_token_file", "nudge_client_cn",
-                "client_cert", "client_key", "pins"});
+                "client_cert", "client_key", "pins", "status_ca_file", "status_pins"});
   r.string(t, p, "origin", c.origin, check_origin);
   r.string(t, p, "trust_root", c.trust_root, check_non_empty_path);
   r.string(t, p, "ca_file", c.ca_file);
@@ -381,6 +381,9 @@ void read_northbound(Reader& r, const toml::table& t, NorthboundConfig& c) {
   r.string(t, p, "client_cert", c.client_cert);
   r.string(t, p, "client_key", c.client_key);
   r.string_list(t, p, "pins", c.pins, check_pin);
+  // Absent means "as the origin": only a key that is there overrides, even if empty.
+  if (t.get("status_ca_file")) r.string(t, p, "status_ca_file", c.status_ca_file.emplace());
+  if (t.get("status_pins")) r.string_list(t, p, "status_pins", c.status_pins.emplace(), check_pin);
   if (!r.failed() && c.client_cert.empty() != c.client_key.empty()) {
     const char* given = c.client_cert.empty() ? "client_key" : "client_cert";
     r.invalid(*t.get(given), join_path(p, given),

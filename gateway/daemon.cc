@@ -109,7 +109,7 @@ class StatusUploadService final : public Service {
     options.site = config.site;
     options.interval = nb.status_interval;
     options.batch_records = static_cast<size_t>(nb.status_batch);
-    options.tls = origin_options_for(nb).tls;  // the same CA, client certificate and pins
+    options.tls = status_tls_for(nb);
     options.metrics = &metrics;
     FG_ASSIGN_OR_RETURN(auto uploader, northbound::StatusUploader::create(
                                            loop, store, nb.status_url, std::move(options)));
@@ -123,7 +123,7 @@ class StatusUploadService final : public Service {
   size_t in_flight() const override { return uploader_->uploading() ? 1 : 0; }
   void shut_down(std::function<void()> done) override {
     uploader_->stop();
-    done();
+    uploader_->when_idle(std::move(done));  // a batch's removal from the outbox finishes
   }
 
  private:

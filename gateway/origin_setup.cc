@@ -17,6 +17,13 @@ northbound::OriginOptions origin_options_for(const config::NorthboundConfig& nb)
   return o;
 }
 
+tls::ClientConfig status_tls_for(const config::NorthboundConfig& nb) {
+  tls::ClientConfig tls = origin_options_for(nb).tls;
+  if (nb.status_ca_file) tls.ca_file = *nb.status_ca_file;
+  if (nb.status_pins) tls.spki_pins = *nb.status_pins;
+  return tls;
+}
+
 Result<std::string> read_trust_root(const config::NorthboundConfig& nb) {
   std::ifstream in(nb.trust_root, std::ios::binary);
   if (!in) {

@@ -7,6 +7,7 @@
 
 #include "common/cron_window.h"
 #include "common/result.h"
+#include "common/tls_client.h"
 #include "config/config.h"
 #include "northbound/https_origin.h"
 
@@ -14,6 +15,10 @@ namespace fleetgate::gateway {
 
 // [northbound] ca_file, client_cert/client_key, pins, wan_rate -> OriginOptions.
 northbound::OriginOptions origin_options_for(const config::NorthboundConfig& nb);
+
+// The TLS settings of status uploads: the origin's, with [northbound] status_ca_file and
+// status_pins in place of ca_file and pins where they are set.
+tls::ClientConfig status_tls_for(const config::NorthboundConfig& nb);
 
 // The bytes of [northbound] trust_root; Errc::config naming the file if unreadable.
 Result<std::string> read_trust_root(const config::NorthboundConfig& nb);

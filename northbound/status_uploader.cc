@@ -133,7 +133,19 @@ StatusUploader::StatusUploader(uv::Loop& loop, cache::Store& store, OriginUrl ur
                options_.seed != 0 ? options_.seed : random_seed()),
       timer_(loop) {}
 
-StatusUploader::~StatusUploader() { stop(); }
+StatusUploader::~StatusUploader() {
+  stop();
+  *alive_ = false;  // the removal's completion on the loop, if still to come, does nothing
+  if (removal_) {
+    std::unique_lock lock(removal_->mu);
+    removal_->cv.wait(lock, [&] { return removal_->over; });
+  }
+}
+
+void StatusUploader::when_idle(std::function<void()> done) {
+  if (!removal_) return done();
+  idle_waiters_.push_back(std::move(done));
+}
 
 void StatusUploader::start() {
   stopped_ = false;
@@ -214,14 +226,35 @@ void StatusUploader::exchange_done(Status status) {
     return retry(why, response_status_);
   }
   // A 2xx head means the server stored the batch, even if the rest of the response was
-  // cut or too long.
-  std::vector<cache::OutboxRecord> sent = std::move(in_flight_);
+  // cut or too long. Its removal is a durable commit: off the loop.
+  removal_ = std::make_shared<Removal>();
+  removal_->sent = std::move(in_flight_);
   in_flight_.clear();
-  auto removed = cache::remove_from_outbox(store_, sent);
-  if (!removed.ok()) {
+  loop_.queue_work(
+      [r = removal_, store = &store_] {
+        r->removed = cache::remove_from_outbox(*store, r->sent);
+        std::lock_guard lock(r->mu);
+        r->over = true;
+        r->cv.notify_all();
+      },
+      [this, alive = alive_, r = removal_](Status queued) {
+        if (!*alive) return;
+        if (!queued.ok()) r->removed = queued.take_error();
+        removal_done(*r);
+      });
+}
+
+void StatusUploader::removal_done(Removal& removal) {
+  removal_.reset();  // `removal` stays alive: the completion callback holds it
+  std::vector<std::function<void()>> waiters = std::move(idle_waiters_);
+  idle_waiters_.clear();
+  for (auto& w : waiters) loop_.defer(std::move(w));
+  const std::vector<cache::OutboxRecord>& sent = removal.sent;
+  if (!removal.removed.ok()) {
     // Stored upstream but still in the outbox: it goes again under the same name.
-    return retry("batch stored, but not removed from the outbox: " + removed.error().message,
-                 response_status_);
+    return retry(
+        "batch stored, but not removed from the outbox: " + removal.removed.error().message,
+        response_status_);
   }
   ++batches_stored_;
   records_stored_ += sent.size();
@@ -241,7 +274,7 @@ void StatusUploader::exchange_done(Status status) {
   backoff_.reset();
   kLog.debug("status batch stored", {{"target", target_},
                                      {"records", sent.size()},
-                                     {"removed", *removed},
+                                     {"removed", *removal.removed},
                                      {"status", response_status_}});
   // More waiting (the batch was full, or records arrived meanwhile): the next one at once.
   auto left = store_.kv_count(cache::Table::outbox);

@@ -30,13 +30,18 @@
 // (HttpClientOptions::max_head_bytes), and the response body (read up to kMaxResponseBody,
 // only the start kept for the log).
 //
-// Threads: everything runs on the loop thread, like the outbox appends of the device
-// APIs, so the read of a batch and its removal need no lock.
+// Threads: everything runs on the loop thread except the removal of a stored batch, a
+// durable LMDB commit (an fdatasync), which runs on libuv's thread pool so that it never
+// stalls the devices served by the same loop. One batch is in flight at a time, from
+// its read until its removal is done, so no two uploads race for the same records.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,7 +66,7 @@ struct StatusUploaderOptions {
   std::chrono::milliseconds retry_cap{300'000};
   uint64_t seed = 0;                   // backoff jitter; 0: from the random device
   HttpClientOptions http;              // timeouts; `tls` is built from `tls` below for https
-  tls::ClientConfig tls;               // the same CA file, client certificate and pins as the sync
+  tls::ClientConfig tls;               // CA file, client certificate, pins (status_tls_for)
   MetricsRegistry* metrics = nullptr;  // optional
 };
 
@@ -85,9 +90,12 @@ class StatusUploader {
   // No new batch; a PUT in flight goes on to its end (shutdown grace).
   void stop_accepting();
   // No new batch; a PUT in flight is cancelled (its batch stays in the outbox) and the
-  // connection is closed. start() may follow.
+  // connection is closed. A removal under way finishes. start() may follow.
   void stop();
-  bool uploading() const { return !in_flight_.empty(); }
+  // `done` runs on the loop once no removal is under way: at once, or when it finishes.
+  // The store must live until then.
+  void when_idle(std::function<void()> done);
+  bool uploading() const { return !in_flight_.empty() || removal_ != nullptr; }
 
   const std::string& epoch() const { return epoch_; }
   // The batch name for records starting with `first` (seq, without ".json").
@@ -107,6 +115,8 @@ class StatusUploader {
   void arm(std::chrono::milliseconds delay);
   void send_next();
   void exchange_done(Status status);
+  struct Removal;
+  void removal_done(Removal& removal);
   void retry(const std::string& why, int status);
 
   uv::Loop& loop_;
@@ -126,6 +136,20 @@ class StatusUploader {
   int response_status_ = 0;
   size_t response_bytes_ = 0;
   std::string response_start_;  // the first bytes of the body, for the log
+
+  // A stored batch being removed from the outbox on the thread pool.
+  struct Removal {
+    std::vector<cache::OutboxRecord> sent;
+    Result<size_t> removed = size_t{0};
+    // Set by the pool thread when the removal is over, so that the destructor can wait
+    // for it (the removal uses the store) without the loop.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool over = false;
+  };
+  std::shared_ptr<Removal> removal_;
+  std::vector<std::function<void()>> idle_waiters_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
 
   uint64_t batches_stored_ = 0;
   uint64_t records_stored_ = 0;

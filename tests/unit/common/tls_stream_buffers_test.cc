@@ -13,12 +13,22 @@ using fleetgate::TlsStream;
 
 namespace {
 
+// A client and a server TlsStream, connected through memory, with their own test PKI.
 struct Pair {
-  bssl::UniquePtr<SSL_CTX> client_ctx;
-  std::unique_ptr<TlsStream> client;
-  std::unique_ptr<TlsStream> server;
-  std::string at_client;
-  fleetgate::PlaintextBuffer plain;
+  Pair() {
+    client_ctx.reset(SSL_CTX_new(TLS_method()));
+    REQUIRE(SSL_CTX_load_verify_locations(client_ctx.get(), pki.ca_cert.c_str(), nullptr) == 1);
+    SSL_CTX_set_verify(client_ctx.get(), SSL_VERIFY_PEER, nullptr);
+    client = TlsStream::create(client_ctx.get(), TlsStream::Role::client, "127.0.0.1").value();
+    server = TlsStream::create(server_ctx.raw(), TlsStream::Role::server).value();
+    REQUIRE(client->start().ok());
+    for (int i = 0; i < 10 && (client->has_output() || server->has_output()); ++i) {
+      if (client->has_output()) REQUIRE(server->receive(client->take_output(), plain).ok());
+      if (server->has_output()) to_client(server->take_output());
+    }
+    REQUIRE(server->handshake_done());
+    REQUIRE(client->handshake_done());
+  }
 
   // Decrypts records from the server at the client, adding their plaintext to at_client.
   void to_client(std::string_view cipher) {
@@ -26,28 +36,17 @@ struct Pair {
     REQUIRE(client->receive(cipher, plain).ok());
     at_client += plain.view();
   }
-};
 
-Pair connected_pair(const fleetgate::testing::TestPki& pki, const fleetgate::TlsContext& server) {
-  Pair p;
-  p.client_ctx.reset(SSL_CTX_new(TLS_method()));
-  REQUIRE(SSL_CTX_load_verify_locations(p.client_ctx.get(), pki.ca_cert.c_str(), nullptr) == 1);
-  SSL_CTX_set_verify(p.client_ctx.get(), SSL_VERIFY_PEER, nullptr);
-  p.client = TlsStream::create(p.client_ctx.get(), TlsStream::Role::client, "127.0.0.1").value();
-  p.server = TlsStream::create(server.raw(), TlsStream::Role::server).value();
-  REQUIRE(p.client->start().ok());
-  for (int i = 0; i < 10 && (p.client->has_output() || p.server->has_output()); ++i) {
-    if (p.client->has_output()) {
-      REQUIRE(p.server->receive(p.client->take_output(), p.plain).ok());
-    }
-    if (p.server->has_output()) {
-      p.to_client(p.server->take_output());
-    }
-  }
-  REQUIRE(p.server->handshake_done());
-  REQUIRE(p.client->handshake_done());
-  return p;
-}
+  fleetgate::testing::TempDir dir;
+  fleetgate::testing::TestPki pki = fleetgate::testing::make_test_pki(dir.path()).value();
+  fleetgate::TlsContext server_ctx =
+      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
+  bssl::UniquePtr<SSL_CTX> client_ctx;
+  std::unique_ptr<TlsStream> client;
+  std::unique_ptr<TlsStream> server;
+  std::string at_client;
+  fleetgate::PlaintextBuffer plain;
+};
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -56,11 +55,7 @@ std::span<const uint8_t> bytes_of(const std::string& s) {
 }  // namespace
 
 TEST_CASE("a recycled output buffer carries every later window, bytes intact") {
-  fleetgate::testing::TempDir dir;
-  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
-  auto server_ctx =
-      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
-  Pair p = connected_pair(pki, server_ctx);
+  Pair p;
 
   std::string expected;
   std::vector<const char*> buffers;  // where each window's ciphertext was written
@@ -85,11 +80,7 @@ TEST_CASE("a recycled output buffer carries every later window, bytes intact") {
 }
 
 TEST_CASE("records sent while an output is on the wire survive its recycling, in order") {
-  fleetgate::testing::TempDir dir;
-  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
-  auto server_ctx =
-      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
-  Pair p = connected_pair(pki, server_ctx);
+  Pair p;
 
   REQUIRE(p.server->send(bytes_of(std::string(40'000, 'w'))).ok());
   std::string on_wire = p.server->take_output();
@@ -102,11 +93,7 @@ TEST_CASE("records sent while an output is on the wire survive its recycling, in
 }
 
 TEST_CASE("an output larger than a send window is not kept as the spare") {
-  fleetgate::testing::TempDir dir;
-  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
-  auto server_ctx =
-      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
-  Pair p = connected_pair(pki, server_ctx);
+  Pair p;
 
   std::string big(1 << 20, 'b');
   REQUIRE(p.server->send(bytes_of(big)).ok());
@@ -125,11 +112,7 @@ TEST_CASE("an output larger than a send window is not kept as the spare") {
 }
 
 TEST_CASE("ciphertext split anywhere decrypts to the same bytes, into a reused buffer") {
-  fleetgate::testing::TempDir dir;
-  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
-  auto server_ctx =
-      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
-  Pair p = connected_pair(pki, server_ctx);
+  Pair p;
 
   std::string sent;
   for (int i = 0; i < 200'000; ++i) sent += static_cast<char>('a' + i % 23);
@@ -149,11 +132,7 @@ TEST_CASE("ciphertext split anywhere decrypts to the same bytes, into a reused b
 }
 
 TEST_CASE("bytes after a close_notify are ignored and the close is reported") {
-  fleetgate::testing::TempDir dir;
-  const auto pki = fleetgate::testing::make_test_pki(dir.path()).value();
-  auto server_ctx =
-      fleetgate::TlsContext::server({pki.server_cert, pki.server_key, "", false, {}}).value();
-  Pair p = connected_pair(pki, server_ctx);
+  Pair p;
 
   REQUIRE(p.server->send(bytes_of(std::string("last words"))).ok());
   p.server->shutdown();

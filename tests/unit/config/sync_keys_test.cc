@@ -1,5 +1,5 @@
 // The [northbound] keys of the daemon's sync loop (windows, nudge, mTLS and pins) and of
-// the status uploader (status_interval, status_batch).
+// the status uploader (status_interval, status_batch, status_ca_file, status_pins).
 #include <catch2/catch.hpp>
 
 #include "config/config.h"
@@ -112,6 +112,36 @@ TEST_CASE("status upload keys name their range") {
                  {"key 'northbound.status_url'", "an https:// or http:// URL"});
   check_contains(message_of("[northbound]\nstatus_url = \"https://status.example.com/\"\n"),
                  {"fg.toml:2:14", "key 'northbound.status_url'", "site to be set too"});
+}
+
+TEST_CASE("status TLS keys are unset unless given, and an empty value still overrides") {
+  auto defaults = parse_config("", "fg.toml");
+  REQUIRE(defaults.ok());
+  CHECK_FALSE(defaults->northbound.status_ca_file.has_value());
+  CHECK_FALSE(defaults->northbound.status_pins.has_value());
+
+  auto empty = parse_config("[northbound]\nstatus_ca_file = \"\"\nstatus_pins = []\n", "fg.toml");
+  INFO((empty.ok() ? "" : empty.error().to_string()));
+  REQUIRE(empty.ok());
+  CHECK(empty->northbound.status_ca_file == std::optional<std::string>(""));
+  REQUIRE(empty->northbound.status_pins.has_value());
+  CHECK(empty->northbound.status_pins->empty());
+
+  auto set = parse_config(R"([northbound]
+status_ca_file = "/etc/fleetgate/status-ca.pem"
+status_pins = ["sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
+)",
+                          "fg.toml");
+  REQUIRE(set.ok());
+  CHECK(set->northbound.status_ca_file ==
+        std::optional<std::string>("/etc/fleetgate/status-ca.pem"));
+  REQUIRE(set->northbound.status_pins.has_value());
+  CHECK(set->northbound.status_pins->size() == 1);
+
+  check_contains(message_of("[northbound]\nstatus_pins = [\"md5//abc\"]\n"),
+                 {"key 'northbound.status_pins[0]'", "sha256//"});
+  check_contains(message_of("[northbound]\nstatus_ca_file = 7\n"),
+                 {"key 'northbound.status_ca_file'", "got integer 7"});
 }
 
 }  // namespace

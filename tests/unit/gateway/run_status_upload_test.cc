@@ -1,6 +1,7 @@
 // `fleetgate run` with [northbound] status_url: a device's status report goes from the
-// outbox to the real nginx (WebDAV over HTTPS, the test CA in ca_file) without any other
-// intervention, and the metrics count it.
+// outbox to the real nginx (WebDAV over HTTPS) without any other intervention, and the
+// metrics count it; with the origin's TLS settings, or with status_ca_file and status_pins
+// for a status server that is not the origin.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -10,8 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "tests/support/nginx_origin.h"
+#include "common/tls_stream.h"
+#include "gateway/origin_setup.h"
 #include "tests/support/files.h"
+#include "tests/support/nginx_origin.h"
 #include "tests/support/test_pki.h"
 #include "tests/unit/gateway/child_process.h"
 
@@ -33,15 +36,14 @@ std::vector<std::string> batches(const std::string& www) {
   return out;
 }
 
-TEST_CASE("the daemon uploads a device's status report to status_url") {
-  TempDir tmp;
-  auto pki = make_test_pki(tmp.path() + "/pki");
-  REQUIRE(pki.ok());
+// Runs the daemon against nginx serving the test PKI's server certificate, with `tls`
+// as the [northbound] TLS keys, and checks that one report goes up.
+void check_report_uploaded(const TempDir& tmp, const TestPki& pki, const std::string& tls) {
   const std::string www = tmp.path() + "/www";
   fs::create_directories(www);
-  auto nginx = NginxOrigin::start(tmp.path() + "/nginx", www,
-                                  NginxTls{pki->server_cert, pki->server_key, ""},
-                                  NginxWebDav{"/status/", ""});
+  auto nginx =
+      NginxOrigin::start(tmp.path() + "/nginx", www, NginxTls{pki.server_cert, pki.server_key, ""},
+                         NginxWebDav{"/status/", ""});
   REQUIRE(nginx.ok());
   const std::string devices = tmp.path() + "/devices.toml";
   std::ofstream(devices) << "[[device]]\nid = \"dev-1\"\ngroup = \"g\"\nhardware = \"hw\"\n"
@@ -49,8 +51,8 @@ TEST_CASE("the daemon uploads a device's status report to status_url") {
   ::chmod(devices.c_str(), 0600);
   const std::string config = tmp.path() + "/fleetgate.toml";
   std::ofstream(config) << "site = \"plant-7\"\nstate_dir = \"" << tmp.path() << "/state\"\n"
-                        << "[northbound]\nca_file = \"" << pki->ca_cert << "\"\n"
-                        << "status_url = \"" << (*nginx)->url() << "status/\"\n"
+                        << "[northbound]\n"
+                        << tls << "status_url = \"" << (*nginx)->url() << "status/\"\n"
                         << "status_interval = \"1s\"\n"
                         << "[http]\nlisten = [\"127.0.0.1:0\"]\n"
                         << "[coap]\nlisten = []\ndtls_listen = []\n"
@@ -98,6 +100,51 @@ TEST_CASE("the daemon uploads a device's status report to status_url") {
 
   p.signal(SIGTERM);
   CHECK(p.wait_exit(10s) == 0);
+}
+
+TEST_CASE("the daemon uploads a device's status report to status_url") {
+  TempDir tmp;
+  auto pki = make_test_pki(tmp.path() + "/pki");
+  REQUIRE(pki.ok());
+  check_report_uploaded(tmp, *pki, "ca_file = \"" + pki->ca_cert + "\"\n");
+}
+
+TEST_CASE("status_ca_file and status_pins trust a status server that the origin settings refuse") {
+  TempDir tmp;
+  auto pki = make_test_pki(tmp.path() + "/pki");
+  auto other = make_test_pki(tmp.path() + "/other");  // the origin's CA and key: not nginx's
+  REQUIRE(pki.ok());
+  REQUIRE(other.ok());
+  auto nginx_pin = spki_pin_of_pem(slurp(pki->server_cert));
+  auto origin_pin = spki_pin_of_pem(slurp(other->server_cert));
+  REQUIRE(nginx_pin.ok());
+  REQUIRE(origin_pin.ok());
+  REQUIRE(*nginx_pin != *origin_pin);
+  check_report_uploaded(tmp, *pki,
+                        "ca_file = \"" + other->ca_cert + "\"\npins = [\"" + *origin_pin +
+                            "\"]\nstatus_ca_file = \"" + pki->ca_cert + "\"\nstatus_pins = [\"" +
+                            *nginx_pin + "\"]\n");
+}
+
+TEST_CASE(
+    "status uploads take the origin's CA and pins unless status_ca_file and status_pins are set") {
+  config::NorthboundConfig nb;
+  nb.ca_file = "/origin-ca.pem";
+  nb.pins = {"sha256//origin"};
+  nb.client_cert = "/client.pem";
+  nb.client_key = "/client.key";
+  tls::ClientConfig inherited = gateway::status_tls_for(nb);
+  CHECK(inherited.ca_file == "/origin-ca.pem");
+  CHECK(inherited.spki_pins == std::vector<std::string>{"sha256//origin"});
+  CHECK(inherited.client_cert_file == "/client.pem");
+
+  nb.status_ca_file = "";
+  nb.status_pins = std::vector<std::string>{};
+  tls::ClientConfig own = gateway::status_tls_for(nb);
+  CHECK(own.ca_file.empty());  // the system bundle
+  CHECK(own.spki_pins.empty());
+  CHECK(own.client_cert_file == "/client.pem");
+  CHECK(own.client_key_file == "/client.key");
 }
 
 }  // namespace
