@@ -55,9 +55,10 @@ Result<std::vector<OutboxRecord>> read_outbox_batch(Store& store, size_t max_rec
 // Deletes, in one durable transaction, each record of `sent` whose value is still the one
 // sent; a record rewritten meanwhile (a gap record) stays. Returns how many were deleted.
 //
-// Threads: appends run on a worker (southbound/status_committer.h), reads and removals on
-// the loop. Appends and removals take one lock, so no append (which may rewrite the first
-// record into a gap record) comes between a removal's reads and its write transaction.
+// Threads: appends (southbound/status_committer.h) and removals (the uploader) run on
+// libuv's thread pool, reads on the loop. Appends and removals take one lock, so no append
+// (which may rewrite the first record into a gap record) comes between a removal's reads
+// and its write transaction.
 Result<size_t> remove_from_outbox(Store& store, std::span<const OutboxRecord> sent);
 
 }  // namespace fleetgate::cache
