@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cache/status_outbox.h"
 #include "common/log.h"
 #include "common/uv.h"
 #include "northbound/status_uploader.h"
 #include "tests/support/files.h"
+#include "tests/support/gated_store.h"
 #include "tests/unit/northbound/https_fixture.h"
 
 using namespace fleetgate;
@@ -96,6 +99,8 @@ struct UploadSite {
     }
   }
   uint64_t outbox_size() { return store->kv_count(cache::Table::outbox).value(); }
+  // Everything uploaded, and the last removal (on the thread pool) reported back.
+  bool drained(const StatusUploader& up) { return outbox_size() == 0 && !up.uploading(); }
   std::vector<cache::OutboxRecord> outbox() {
     return cache::read_outbox_batch(*store, 100'000, SIZE_MAX).value();
   }
@@ -121,7 +126,7 @@ TEST_CASE("outbox reports arrive upstream as one JSON batch and leave the outbox
   const auto appended = site.outbox();
   auto up = site.uploader(site.nginx->url() + "status/", site.options());
   up->start();
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   CHECK_FALSE(up->uploading());
 
   auto files = site.stored(up->epoch());
@@ -150,7 +155,7 @@ TEST_CASE("a full batch is followed by the next at once and names sort by arriva
   o.interval = std::chrono::hours(1);  // only "at once" can send the 2nd and 3rd batches
   auto up = site.uploader(site.nginx->url() + "status/", o);
   up->start();
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   auto files = site.stored(up->epoch());
   REQUIRE(files.size() == 3);
   int next = 0;
@@ -187,7 +192,7 @@ TEST_CASE("records stay while the server refuses connections and arrive once it 
 
   // Back: the next retry gets through with no other help.
   (*proxy)->set_plan(FaultPlan{});
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   auto files = site.stored(up->epoch());
   REQUIRE(files.size() == 1);
   CHECK(nlohmann::json::parse(slurp(files[0]))["records"].size() == 4);
@@ -206,7 +211,7 @@ TEST_CASE("records stay while nginx is down and arrive once it is restarted") {
   REQUIRE(site.nginx->restart().ok());
   // Appended during the outage: they go too.
   site.append(3, 5);
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   size_t records = 0;
   for (const auto& f : site.stored(up->epoch())) {
     records += nlohmann::json::parse(slurp(f))["records"].size();
@@ -227,7 +232,7 @@ TEST_CASE("a gap record reaches the server as it is") {
 
   auto up = site.uploader(site.nginx->url() + "status/", site.options());
   up->start();
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   auto files = site.stored(up->epoch());
   REQUIRE(files.size() == 1);
   const std::string body = slurp(files[0]);
@@ -274,7 +279,7 @@ TEST_CASE("a retry and a restart use the same batch name and the epoch is kept p
   fs::create_directories(fs::path(name).parent_path());
   std::ofstream(name) << "stale";
   up->start();
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   auto files = site.stored(epoch);
   REQUIRE(files.size() == 1);
   CHECK(files[0] == name);
@@ -336,7 +341,7 @@ TEST_CASE("a 413 halves the batches until the server takes them") {
   site.append(0, 40);  // 90 bytes each: 40 and 20 records exceed 1 KiB, 10 do not
   auto up = site.uploader(site.nginx->url() + "status/", site.options());
   up->start();
-  REQUIRE(site.run_until([&] { return site.outbox_size() == 0; }));
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
   CHECK(up->failures() == 2);
   CHECK(log.contains({"smaller batches", "batch_records=10"}));
   auto files = site.stored(up->epoch());
@@ -352,4 +357,48 @@ TEST_CASE("a 413 halves the batches until the server takes them") {
   }
   CHECK(next == 40);
   up.reset();
+}
+
+TEST_CASE("a stored batch leaves the outbox on the thread pool while the loop goes on") {
+  UploadSite site;
+  site.append(0, 3);
+  GatedStore gated(*site.store);
+  // Should the removal block the loop thread (a bug), this releases it after a while, so
+  // the test fails instead of hanging. Joined after the uploader is gone.
+  std::promise<void> finished;
+  std::thread watchdog([&gated, over = finished.get_future()] {
+    if (over.wait_for(20s) == std::future_status::timeout) gated.release();
+  });
+  struct Join {
+    std::promise<void>& finished;
+    std::thread& watchdog;
+    ~Join() {
+      finished.set_value();
+      watchdog.join();
+    }
+  } join{finished, watchdog};
+
+  auto created =
+      StatusUploader::create(site.loop, gated, site.nginx->url() + "status/", site.options());
+  REQUIRE(created.ok());
+  std::unique_ptr<StatusUploader> up = std::move(created).value();
+  const int commits_before = gated.commits();  // the epoch's, made by create()
+  gated.hold();                                // the removal's commit waits until released below
+  // A ticking timer: it wakes the loop to look at the store, and counts the loop's turns.
+  int ticks = 0;
+  uv::Timer ticker(site.loop);
+  ticker.start(
+      1ms, [&] { ++ticks; }, 5ms);
+  up->start();
+  REQUIRE(site.run_until([&] { return gated.waiting() == 1; }));
+  CHECK(site.stored(up->epoch()).size() == 1);  // stored upstream, not yet removed
+  CHECK(up->uploading());
+  const int held_at = ticks;
+  CHECK(site.run_until([&] { return ticks >= held_at + 3; }, 1000ms));  // the loop goes on
+  CHECK(site.outbox_size() == 3);
+
+  gated.release();
+  REQUIRE(site.run_until([&] { return site.drained(*up); }));
+  CHECK(up->records_stored() == 3);
+  CHECK(gated.commits() == commits_before + 1);  // one removal for the whole batch
 }

@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "common/http_parser.h"
-#include "gated_store.h"
+#include "tests/support/gated_store.h"
 #include "southbound/http_server.h"
 #include "southbound/status_committer.h"
 #include "test_store.h"

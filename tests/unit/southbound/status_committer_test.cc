@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "gated_store.h"
+#include "tests/support/gated_store.h"
 #include "southbound/status_committer.h"
 #include "test_store.h"
 

@@ -1,4 +1,4 @@
-// A fault for the status commit tests: a Store that forwards to a real one, except that
+// A fault for the status tests (the commits of reports, the uploader's removals): a Store that forwards to a real one, except that
 // its kv_write can be held (it blocks until the test releases it) or made to fail, and
 // that it counts the kv_write commits. Everything else goes straight through.
 #pragma once
