@@ -1,6 +1,7 @@
-// A fault for the status tests (the commits of reports, the uploader's removals): a Store that forwards to a real one, except that
-// its kv_write can be held (it blocks until the test releases it) or made to fail, and
-// that it counts the kv_write commits. Everything else goes straight through.
+// A fault for the status tests (the commits of reports, the uploader's removals): a
+// Store that forwards to a real one, except that its kv_write can be held (it blocks
+// until the test releases it) or made to fail, and that it counts the kv_write commits.
+// Everything else goes straight through.
 #pragma once
 
 #include <chrono>
