@@ -1,11 +1,14 @@
 // The status outbox is bounded: past max_records the oldest drop_records go, a gap record
 // in the place of the oldest counts them, and a dropped gap record adds to the new one.
 // The uploader's side: the oldest records in key order, bounded in records and bytes, and
-// a removal that keeps a record rewritten since it was read.
+// a removal that keeps a record rewritten since it was read. The status committer's side:
+// a group of reports goes in one transaction, all or none, and the bound holds for the
+// group as a whole, with one gap record counting what had to go.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cache/status_outbox.h"
 #include "tests/unit/cache/store_fixture.h"
@@ -54,7 +57,6 @@ TEST_CASE("a full status outbox drops its oldest reports behind one gap record")
   CHECK(gap["gap"]["last"] == key_of(6));
   CHECK(rows[1].first == key_of(7));
 }
-
 
 std::string report(int i) { return R"({"n":)" + std::to_string(i) + "}"; }
 
@@ -124,6 +126,40 @@ TEST_CASE("a gap record written over a sent record while it was in flight stays"
   CHECK(gap["gap"]["dropped"] == 4);
   CHECK(rest[1].key == key_of(6));
   CHECK(rest.back().key == key_of(10));
+}
+
+// Records n in [from, to) as one group, as the status committer appends them.
+std::vector<OutboxRecord> group(int from, int to) {
+  std::vector<OutboxRecord> g;
+  for (int i = from; i < to; ++i) g.push_back({key_of(i), report(i)});
+  return g;
+}
+
+TEST_CASE("a group of reports is appended in one transaction, in key order") {
+  testing::StoreFixture f;
+  Store& store = *f.store;
+  REQUIRE(append_to_outbox(store, group(0, 5), OutboxLimits{}).ok());
+  auto rows = store.kv_scan(Table::outbox, "").value();
+  REQUIRE(rows.size() == 5);
+  for (int i = 0; i < 5; ++i) CHECK(rows[i].first == key_of(i));
+  CHECK(append_to_outbox(store, std::vector<OutboxRecord>{}, OutboxLimits{}).ok());
+}
+
+TEST_CASE("a group that overflows the outbox drops enough of the oldest for all of it") {
+  testing::StoreFixture f;
+  Store& store = *f.store;
+  const OutboxLimits limits{10, 2};
+  REQUIRE(append_to_outbox(store, group(0, 9), limits).ok());
+  // 9 held + 4 new + the gap record > 10: 4 must go (more than drop_records = 2).
+  REQUIRE(append_to_outbox(store, group(9, 13), limits).ok());
+  auto rows = store.kv_scan(Table::outbox, "").value();
+  REQUIRE(rows.size() == 10);  // gap + 4..12
+  auto gap = nlohmann::json::parse(rows[0].second);
+  CHECK(rows[0].first == key_of(0));
+  CHECK(gap["gap"]["dropped"] == 4);
+  CHECK(gap["gap"]["last"] == key_of(3));
+  CHECK(rows[1].first == key_of(4));
+  CHECK(rows.back().first == key_of(12));
 }
 
 }  // namespace
