@@ -113,6 +113,19 @@ struct UploadSite {
     std::sort(names.begin(), names.end());
     return names;
   }
+  // Checks that the batch files hold report_of(0), report_of(1), ... in order; returns
+  // how many there were.
+  int reports_in_order(const std::vector<std::string>& files) const {
+    int next = 0;
+    for (const auto& f : files) {
+      const auto doc = nlohmann::json::parse(slurp(f));
+      for (const auto& r : doc["records"]) {
+        CHECK(r == nlohmann::json::parse(report_of(next)));
+        ++next;
+      }
+    }
+    return next;
+  }
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5000ms) {
     return loop.run_until(done, timeout);
   }
@@ -158,15 +171,7 @@ TEST_CASE("a full batch is followed by the next at once and names sort by arriva
   REQUIRE(site.run_until([&] { return site.drained(*up); }));
   auto files = site.stored(up->epoch());
   REQUIRE(files.size() == 3);
-  int next = 0;
-  for (const auto& f : files) {
-    auto doc = nlohmann::json::parse(slurp(f));
-    for (const auto& r : doc["records"]) {
-      CHECK(r == nlohmann::json::parse(report_of(next)));
-      ++next;
-    }
-  }
-  CHECK(next == 7);
+  CHECK(site.reports_in_order(files) == 7);
   up.reset();
 }
 
@@ -346,16 +351,8 @@ TEST_CASE("a 413 halves the batches until the server takes them") {
   CHECK(log.contains({"smaller batches", "batch_records=10"}));
   auto files = site.stored(up->epoch());
   CHECK(files.size() == 4);
-  int next = 0;
-  for (const auto& f : files) {
-    CHECK(fs::file_size(f) <= 1024);
-    const auto doc = nlohmann::json::parse(slurp(f));
-    for (const auto& r : doc["records"]) {
-      CHECK(r == nlohmann::json::parse(report_of(next)));
-      ++next;
-    }
-  }
-  CHECK(next == 40);
+  for (const auto& f : files) CHECK(fs::file_size(f) <= 1024);
+  CHECK(site.reports_in_order(files) == 40);
   up.reset();
 }
 
